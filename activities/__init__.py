@@ -1,0 +1,1 @@
+"""Every side effect of Greenline, each a Temporal activity (see ``activities.names``)."""

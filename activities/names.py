@@ -1,0 +1,10 @@
+"""Activity names: the only thing workflows know about activities (no imports of their code)."""
+
+PREPARE_WORKSPACE = "prepare_workspace"
+RUN_BUILD = "run_build"
+DIAGNOSE = "diagnose"
+REVIEW_PATCH = "review_patch"
+VERIFY_BUILD = "verify_build"
+PUBLISH_FIX = "publish_fix"
+
+ALL = (PREPARE_WORKSPACE, RUN_BUILD, DIAGNOSE, REVIEW_PATCH, VERIFY_BUILD, PUBLISH_FIX)

@@ -1,0 +1,190 @@
+"""The activities of RepairWorkflow. Blocking work (git, docker, subprocess) runs in sync
+activities on the worker's thread pool; every dependency is injected."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from junitparser import JUnitXml
+from junitparser.junitparser import JUnitXmlError
+from temporalio import activity
+
+from activities import git, names
+from activities.artifacts import ArtifactStore
+from activities.errors import bad_input, publish_conflict
+from activities.sandbox import BuildSpec, Sandbox
+from models import (
+    BuildRequest,
+    BuildResult,
+    DiagnoseRequest,
+    Diagnosis,
+    PublishRequest,
+    PublishResult,
+    RepairRequest,
+    ReviewRequest,
+    ReviewVerdict,
+    SandboxKind,
+    TestReport,
+    Verification,
+    VerifyRequest,
+    WorkspaceInfo,
+)
+from specialists import guardrail, logs, router
+from specialists.python_deps import ResolveImport
+from specialists.repo_view import RepoView
+from specialists.verify import verify
+
+
+class RepairActivities:
+    def __init__(
+        self,
+        store: ArtifactStore,
+        sandboxes: Mapping[SandboxKind, Sandbox],
+        resolve_import: ResolveImport,
+        scratch_dir: str | Path | None = None,
+    ) -> None:
+        self.store = store
+        self.sandboxes = dict(sandboxes)
+        self.resolve_import = resolve_import
+        self.scratch_dir = Path(scratch_dir) if scratch_dir else None
+
+    def all(self) -> list[Callable[..., object]]:
+        return [self.prepare_workspace, self.run_build, self.diagnose, self.review_patch, self.verify_build, self.publish_fix]
+
+    @activity.defn(name=names.PREPARE_WORKSPACE)
+    def prepare_workspace(self, request: RepairRequest) -> WorkspaceInfo:
+        repo = Path(request.repo_path)
+        if not repo.is_dir():
+            raise bad_input(f"{repo} does not exist or is not a folder")
+        try:
+            root = git.toplevel(repo)
+            commit, branch = git.head(root)
+        except git.GitError as err:
+            raise bad_input(f"{repo} is not a git repository with at least one commit: {err}") from None
+        if request.subdir and not (root / request.subdir).is_dir():
+            raise bad_input(f"{request.subdir} is not a folder of {root}")
+        if request.sandbox in self.sandboxes:
+            self.sandboxes[request.sandbox].check()
+        return WorkspaceInfo(repo_path=str(root), commit=commit, branch=branch)
+
+    @activity.defn(name=names.RUN_BUILD)
+    def run_build(self, request: BuildRequest) -> BuildResult:
+        info = activity.info()
+        sandbox = self._sandbox(request.sandbox)
+        # A previous attempt of this build may have died with its worker: clean up after it.
+        for previous in info.heartbeat_details:
+            if isinstance(previous, dict):
+                sandbox.cleanup(previous)
+        build_id = f"{request.workflow_id}.{info.activity_id}.{info.attempt}"
+        with tempfile.TemporaryDirectory(prefix="greenline-build-", dir=self.scratch_dir) as tmp:
+            checkout = git.checkout(request.repo_path, request.commit, Path(tmp) / "src")
+            if request.patch is not None:
+                git.apply_patch(checkout, request.patch)
+            meta = checkout / ".greenline"
+            meta.mkdir(exist_ok=True)
+            spec = BuildSpec(
+                build_id=build_id,
+                workflow_id=request.workflow_id,
+                cmd=request.cmd,
+                checkout=checkout,
+                subdir=request.subdir,
+                log_path=Path(tmp) / "build.log",
+                junit_path=meta / "junit.xml",
+                timeout_s=request.timeout_s,
+            )
+            spec.log_path.touch()
+            outcome = sandbox.run(spec, activity.heartbeat, _should_stop)
+            ref = self.store.put_file(spec.log_path)
+            raw = spec.log_path.read_bytes()
+            return BuildResult(
+                label=request.label,
+                exit_code=outcome.exit_code,
+                timed_out=outcome.timed_out,
+                duration_s=round(outcome.duration_s, 3),
+                log=ref,
+                excerpt=logs.distill(raw),
+                signature=logs.signature(raw),
+                tests=read_junit(spec.junit_path),
+                sandbox=request.sandbox,
+            )
+
+    @activity.defn(name=names.DIAGNOSE)
+    def diagnose(self, request: DiagnoseRequest) -> Diagnosis:
+        view = RepoView(git.tracked_files(request.repo_path, request.commit), request.subdir, request.base_patch)
+        log = self.store.get(request.build.log)
+        return router.diagnose(
+            view, log, request.cmd, resolve_import=self.resolve_import, tried_patch_ids=request.tried_patch_ids
+        )
+
+    @activity.defn(name=names.REVIEW_PATCH)
+    def review_patch(self, request: ReviewRequest) -> ReviewVerdict:
+        return guardrail.review(request.patch)
+
+    @activity.defn(name=names.VERIFY_BUILD)
+    def verify_build(self, request: VerifyRequest) -> Verification:
+        return verify(request.failing, request.rebuild)
+
+    @activity.defn(name=names.PUBLISH_FIX)
+    def publish_fix(self, request: PublishRequest) -> PublishResult:
+        branch = f"greenline/{request.workflow_id}"
+        with tempfile.TemporaryDirectory(prefix="greenline-publish-", dir=self.scratch_dir) as tmp:
+            clone = git.checkout(request.repo_path, request.commit, Path(tmp) / "src")
+            git.apply_patch(clone, request.patch)
+            git.git("add", "--all", "--", *request.patch.paths, cwd=clone)
+            git.git("commit", "--quiet", "--no-verify", "-m", request.message, cwd=clone)
+            tree = git.git("rev-parse", "HEAD^{tree}", cwd=clone)
+            existing = git.git("rev-parse", "--verify", "--quiet", f"refs/heads/{branch}^{{tree}}", cwd=request.repo_path, check=False)
+            if existing:
+                # A retry after a crash: the branch is already there, with this very fix.
+                if existing == tree:
+                    return PublishResult(branch=branch, commit=git.git("rev-parse", f"refs/heads/{branch}", cwd=request.repo_path))
+                raise publish_conflict(f"branch {branch} already exists in {request.repo_path} with other changes; delete it or rename it")
+            git.git("push", "--quiet", str(request.repo_path), f"HEAD:refs/heads/{branch}", cwd=clone)
+            return PublishResult(branch=branch, commit=git.git("rev-parse", "HEAD", cwd=clone))
+
+    def _sandbox(self, kind: SandboxKind) -> Sandbox:
+        try:
+            return self.sandboxes[kind]
+        except KeyError:
+            raise bad_input(f"sandbox {kind.value!r} is not available on this worker") from None
+
+
+def _should_stop() -> bool:
+    return activity.is_cancelled() or activity.is_worker_shutdown()
+
+
+def read_junit(path: Path) -> TestReport | None:
+    """Per-test results from a JUnit XML file; ``None`` when the build wrote none."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return None
+    try:
+        xml = JUnitXml.fromfile(str(path))
+    except (JUnitXmlError, OSError, ValueError):
+        return None
+    report = TestReport()
+    suites = [xml] if xml._tag == "testsuite" else list(xml)
+    for suite in suites:
+        for case in suite:
+            kinds = {type(r).__name__ for r in case.result}
+            if not case.classname and "Error" in kinds:
+                # pytest reports a module that failed to import as a nameless "test": it is
+                # a collection error, not a test.
+                report.collection_errors += 1
+                continue
+            test_id = f"{case.classname}::{case.name}" if case.classname else case.name
+            report.collected += 1
+            if not kinds:
+                report.passed += 1
+                report.passed_ids.append(test_id)
+            elif "Skipped" in kinds:
+                report.skipped += 1
+            elif "Error" in kinds:
+                report.errors += 1
+                report.failed_ids.append(test_id)
+            else:
+                report.failed += 1
+                report.failed_ids.append(test_id)
+    return report
+

@@ -1,0 +1,71 @@
+"""What every sandbox shares: the build spec, the outcome, and the environment scrubber."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+# Names of variables whose values must never reach a build, a log or a prompt.
+SECRET_NAME = re.compile(
+    r"TOKEN|SECRET|PASSW|PASSPHRASE|CREDENTIAL|PRIVATE|API_?KEY|ACCESS_?KEY|SESSION|COOKIE|_AUTH|^AUTH|SIGNING|_KEY$|^KEY$|DSN$",
+    re.I,
+)
+# Greenline's own settings and the worker's Python setup are not the build's business.
+_NOT_FOR_BUILDS = re.compile(r"^(?:GREENLINE_|TEMPORAL_|ANTHROPIC_|OTEL_|VIRTUAL_ENV$|PYTHONPATH$|PYTHONHOME$|PYTEST_ADDOPTS$|CONDA_)")
+_URL_CREDENTIALS = re.compile(r"://[^/\s:@]+:[^/\s@]+@")
+
+
+def scrubbed_environment(source: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The host environment without secrets, credentials in URLs, or Greenline's own settings."""
+    env = dict(os.environ if source is None else source)
+    return {
+        k: v
+        for k, v in env.items()
+        if not SECRET_NAME.search(k) and not _NOT_FOR_BUILDS.search(k) and not _URL_CREDENTIALS.search(v)
+    }
+
+
+@dataclass
+class BuildSpec:
+    build_id: str
+    workflow_id: str
+    cmd: str
+    checkout: Path
+    subdir: str
+    log_path: Path
+    junit_path: Path
+    timeout_s: int
+    env: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Outcome:
+    exit_code: int
+    timed_out: bool
+    duration_s: float
+
+
+class BuildCancelled(Exception):
+    """The activity was cancelled or its worker is shutting down; the sandbox is already gone."""
+
+
+# Called about once a second with progress details (container id, process group) to heartbeat.
+Tick = Callable[[dict[str, object]], None]
+# True when the build must stop now (cancellation, worker shutdown).
+ShouldStop = Callable[[], bool]
+
+
+class Sandbox(Protocol):
+    kind: str
+
+    def check(self) -> None:
+        """Raise ``SandboxUnavailable`` with what to do when this sandbox cannot run here."""
+
+    def run(self, spec: BuildSpec, tick: Tick, should_stop: ShouldStop) -> Outcome: ...
+
+    def cleanup(self, details: Mapping[str, object]) -> None:
+        """Remove what a previous, crashed attempt of the same build left running."""

@@ -1,0 +1,214 @@
+"""The ``docker`` sandbox: one locked-down container per build, removed whatever happens.
+
+Non-root user, all capabilities dropped, no-new-privileges, memory/CPU/pids limits; network
+only when the build step downloads packages, and then with the host's CA bundle and pip
+configuration mounted read-only so pip works behind this environment's proxy.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import ssl
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from urllib.parse import urlparse
+
+import docker
+import docker.errors
+from docker.models.containers import Container
+
+from activities.errors import sandbox_unavailable
+from activities.sandbox.base import BuildCancelled, BuildSpec, Outcome, ShouldStop, Tick, scrubbed_environment
+
+DEFAULT_IMAGE = "greenline-sandbox:bookworm"
+_SANDBOX_UID = 10001
+_WORKSPACE = "/workspace"
+_NEEDS_NETWORK = re.compile(r"\b(?:pip3?|uv|poetry|pdm|pipenv|conda|npm|yarn|pnpm|apt-get|apt|apk|curl|wget|git\s+(?:clone|fetch|pull)|go\s+(?:get|mod)|cargo|mvn|gradle)\b")
+# Host variables a build may rely on that are neither secret nor host-specific.
+_PASS_THROUGH = re.compile(r"^(?:PIP_|UV_|HTTPS?_PROXY$|NO_PROXY$|https?_proxy$|no_proxy$|LANG$|LC_|TZ$|CI$)")
+
+
+def needs_network(cmd: str) -> bool:
+    return bool(_NEEDS_NETWORK.search(cmd))
+
+
+class DockerSandbox:
+    kind = "docker"
+
+    def __init__(
+        self,
+        client: docker.DockerClient | None = None,
+        image: str = DEFAULT_IMAGE,
+        memory: str = "2g",
+        cpus: float = 2.0,
+        pids: int = 1024,
+        network: str = "auto",
+    ) -> None:
+        self._client = client
+        self.image = image
+        self.memory, self.cpus, self.pids, self.network = memory, cpus, pids, network
+
+    @property
+    def client(self) -> docker.DockerClient:
+        if self._client is None:
+            try:
+                self._client = docker.from_env(timeout=30)
+            except docker.errors.DockerException as err:
+                raise sandbox_unavailable(
+                    f"the docker daemon does not answer ({err}); start it (sudo infra/ensure-docker.sh) or use --sandbox local"
+                ) from err
+        return self._client
+
+    def check(self) -> None:
+        try:
+            self.client.ping()
+        except docker.errors.DockerException as err:
+            raise sandbox_unavailable(
+                f"the docker daemon does not answer ({err}); start it (sudo infra/ensure-docker.sh) or use --sandbox local"
+            ) from err
+        try:
+            self.client.images.get(self.image)
+        except docker.errors.ImageNotFound:
+            raise sandbox_unavailable(
+                f"the sandbox image {self.image} is missing; build it offline with infra/build-sandbox-image.sh"
+            ) from None
+
+    def run(self, spec: BuildSpec, tick: Tick, should_stop: ShouldStop) -> Outcome:
+        self.check()
+        uid, gid = (_SANDBOX_UID, _SANDBOX_UID) if os.getuid() == 0 else (os.getuid(), os.getgid())
+        if os.getuid() == 0:
+            _chown_tree(spec.checkout, uid, gid)
+        network = self.network == "on" or (self.network == "auto" and needs_network(spec.cmd))
+        env = {k: v for k, v in scrubbed_environment().items() if _PASS_THROUGH.search(k)}
+        env.update(spec.env)
+        env.update(
+            {
+                "HOME": "/tmp/home",
+                "VIRTUAL_ENV": "/tmp/venv",
+                "PATH": "/tmp/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                "PYTEST_ADDOPTS": f"--junitxml={_WORKSPACE}/{spec.junit_path.relative_to(spec.checkout)}",
+                "GREENLINE_BUILD_CMD": spec.cmd,
+                "PYTHONDONTWRITEBYTECODE": "1",
+            }
+        )
+        volumes = {str(spec.checkout): {"bind": _WORKSPACE, "mode": "rw"}}
+        if network:
+            volumes.update(_host_network_config(env))
+        workdir = f"{_WORKSPACE}/{spec.subdir}".rstrip("/")
+        started = time.monotonic()
+        container: Container | None = None
+        try:
+            container = self.client.containers.create(
+                self.image,
+                command=["bash", "-c", 'mkdir -p "$HOME" && python3 -m venv /tmp/venv && exec bash -c "$GREENLINE_BUILD_CMD"'],
+                working_dir=workdir,
+                user=f"{uid}:{gid}",
+                environment=env,
+                volumes=volumes,
+                network_mode="bridge" if network else "none",
+                cap_drop=["ALL"],
+                security_opt=["no-new-privileges"],
+                mem_limit=self.memory,
+                nano_cpus=int(self.cpus * 1e9),
+                pids_limit=self.pids,
+                labels={"greenline.build": spec.build_id, "greenline.workflow": spec.workflow_id},
+                detach=True,
+            )
+            details = {"sandbox": self.kind, "container": container.id, "build_id": spec.build_id}
+            tick(details)
+            container.start()
+            pump = threading.Thread(target=_pump_logs, args=(container, spec.log_path), daemon=True)
+            pump.start()
+            while True:
+                try:
+                    result = container.wait(timeout=1)
+                    pump.join(timeout=30)
+                    return Outcome(int(result.get("StatusCode", -1)), False, time.monotonic() - started)
+                except Exception as err:  # the docker SDK signals a wait timeout with a requests error
+                    if not _is_timeout(err):
+                        raise
+                tick(details)
+                if should_stop():
+                    raise BuildCancelled(f"build {spec.build_id} cancelled")
+                if time.monotonic() - started > spec.timeout_s:
+                    container.kill()
+                    pump.join(timeout=30)
+                    with spec.log_path.open("ab") as log:
+                        log.write(f"\n[greenline] build timed out after {spec.timeout_s}s and was killed\n".encode())
+                    return Outcome(-1, True, time.monotonic() - started)
+        finally:
+            if container is not None:
+                _remove(container)
+
+    def cleanup(self, details: Mapping[str, object]) -> None:
+        build_id = details.get("build_id")
+        if not isinstance(build_id, str):
+            return
+        for container in self.client.containers.list(all=True, filters={"label": f"greenline.build={build_id}"}):
+            _remove(container)
+
+
+def _pump_logs(container: Container, path: Path) -> None:
+    with path.open("ab") as log:
+        for chunk in container.logs(stream=True, follow=True, stdout=True, stderr=True):
+            log.write(chunk)
+
+
+def _is_timeout(err: Exception) -> bool:
+    text = f"{type(err).__name__} {err}".lower()
+    return "timeout" in text or "timed out" in text
+
+
+def _remove(container: Container) -> None:
+    try:
+        container.remove(force=True)
+    except docker.errors.NotFound:
+        pass
+
+
+def _chown_tree(root: Path, uid: int, gid: int) -> None:
+    for dirpath, dirnames, filenames in os.walk(root):
+        os.chown(dirpath, uid, gid)
+        for name in filenames + dirnames:
+            os.chown(os.path.join(dirpath, name), uid, gid, follow_symlinks=False)
+
+
+def _host_network_config(env: dict[str, str]) -> dict[str, dict[str, str]]:
+    """Read-only mounts (and env) that let pip in the container reach the index like the host:
+    the CA bundle, and the host's pip settings with the local folders they point at."""
+    volumes: dict[str, dict[str, str]] = {}
+    cafile = os.environ.get("PIP_CERT") or os.environ.get("SSL_CERT_FILE") or ssl.get_default_verify_paths().cafile
+    if cafile and Path(cafile).is_file():
+        volumes[cafile] = {"bind": cafile, "mode": "ro"}
+        env.update({"PIP_CERT": cafile, "SSL_CERT_FILE": cafile, "REQUESTS_CA_BUNDLE": cafile})
+    settings = host_pip_settings()
+    for key, value in settings.items():
+        env[f"PIP_{key.upper().replace('-', '_')}"] = value
+        for item in value.split():
+            local = urlparse(item).path if item.startswith("file://") else item
+            if local.startswith("/") and Path(local).exists():
+                volumes.setdefault(local, {"bind": local, "mode": "ro"})
+    return volumes
+
+
+@cache
+def host_pip_settings() -> dict[str, str]:
+    """The host's effective pip settings (config files and ``PIP_*``), secrets left out."""
+    try:
+        out = subprocess.run(
+            [sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True, timeout=60
+        ).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return {}
+    settings: dict[str, str] = {}
+    for line in out.splitlines():
+        match = re.match(r"^[^.]*\.([\w-]+)='(.*)'$", line.strip())
+        if match and match.group(1) not in ("cert", "client-cert") and "@" not in match.group(2):
+            settings[match.group(1)] = match.group(2)
+    return settings

@@ -1,0 +1,118 @@
+"""The ``local`` sandbox: a fresh virtualenv per build inside the checkout, the build in a
+process group of its own (killed whole on timeout or cancellation), secrets scrubbed from its
+environment."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from activities.sandbox.base import BuildCancelled, BuildSpec, Outcome, ShouldStop, Tick, scrubbed_environment
+
+_GRACE_S = 5.0
+
+
+class LocalSandbox:
+    kind = "local"
+
+    def __init__(self, python: str | None = None) -> None:
+        # The interpreter the build's virtualenv is made from: the worker's base Python.
+        self.python = python or getattr(sys, "_base_executable", None) or sys.executable
+
+    def check(self) -> None:
+        return None
+
+    def run(self, spec: BuildSpec, tick: Tick, should_stop: ShouldStop) -> Outcome:
+        venv = spec.checkout / ".greenline" / "venv"
+        bindir = venv / "bin"
+        env = scrubbed_environment()
+        env.update(spec.env)
+        env.update(
+            {
+                "VIRTUAL_ENV": str(venv),
+                "PATH": f"{bindir}{os.pathsep}{env.get('PATH', os.defpath)}",
+                "PYTEST_ADDOPTS": f"--junitxml={spec.junit_path}",
+                "GREENLINE_BUILD_ID": spec.build_id,
+            }
+        )
+        # Making the venv is part of the build: it is what a fresh CI runner does too.
+        script = f'"{self.python}" -m venv "{venv}" && exec bash -c "$GREENLINE_BUILD_CMD"'
+        env["GREENLINE_BUILD_CMD"] = spec.cmd
+        started = time.monotonic()
+        with spec.log_path.open("wb") as log:
+            proc = subprocess.Popen(
+                ["bash", "-c", script],
+                cwd=spec.checkout / spec.subdir,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            details = {"sandbox": self.kind, "pgid": proc.pid, "build_id": spec.build_id}
+            try:
+                while True:
+                    try:
+                        code = proc.wait(timeout=1.0)
+                        return Outcome(code, False, time.monotonic() - started)
+                    except subprocess.TimeoutExpired:
+                        pass
+                    tick(details)
+                    if should_stop():
+                        raise BuildCancelled(f"build {spec.build_id} cancelled")
+                    if time.monotonic() - started > spec.timeout_s:
+                        _kill_group(proc.pid)
+                        proc.wait()
+                        log.write(f"\n[greenline] build timed out after {spec.timeout_s}s and was killed\n".encode())
+                        return Outcome(-1, True, time.monotonic() - started)
+            finally:
+                if proc.poll() is None:
+                    _kill_group(proc.pid)
+                    proc.wait()
+
+    def cleanup(self, details: Mapping[str, object]) -> None:
+        build_id = details.get("build_id")
+        if isinstance(build_id, str):
+            for pid in _processes_of(build_id):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+
+
+def _processes_of(build_id: str) -> list[int]:
+    """Every process still carrying ``build_id`` in its environment (immune to pid reuse, and
+    finds children that outlived their group leader)."""
+    marker = f"GREENLINE_BUILD_ID={build_id}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker in (entry / "environ").read_bytes().split(b"\0"):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def _kill_group(pgid: int, grace: float = _GRACE_S) -> None:
+    try:
+        os.killpg(pgid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass

@@ -1,0 +1,70 @@
+"""Contracts of a build: what to run, where, and what came out of it."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from models.patch import Patch
+
+
+class SandboxKind(StrEnum):
+    """Where a build runs. ``auto`` is resolved by the CLI before a workflow starts."""
+
+    DOCKER = "docker"
+    LOCAL = "local"
+    AUTO = "auto"
+
+
+class ArtifactRef(BaseModel):
+    """A content-addressed blob in the artifact store (logs, diffs). History carries only this."""
+
+    sha256: str
+    size: int
+    uri: str
+
+
+class TestReport(BaseModel):
+    """Per-test results of one build, read from JUnit XML."""
+
+    collected: int = 0
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    skipped: int = 0
+    collection_errors: int = 0
+    passed_ids: list[str] = Field(default_factory=list)
+    failed_ids: list[str] = Field(default_factory=list)
+
+
+class BuildRequest(BaseModel):
+    """Run the build of ``repo_path`` at ``commit`` (plus ``patch``) in a fresh sandbox."""
+
+    workflow_id: str
+    repo_path: str
+    subdir: str = ""
+    commit: str
+    cmd: str
+    sandbox: SandboxKind
+    patch: Patch | None = None
+    timeout_s: int = 1800
+    label: str = "build"
+
+
+class BuildResult(BaseModel):
+    """What one build produced. The full log stays in the artifact store."""
+
+    label: str
+    exit_code: int
+    timed_out: bool = False
+    duration_s: float
+    log: ArtifactRef
+    excerpt: str
+    signature: str
+    tests: TestReport | None = None
+    sandbox: SandboxKind
+
+    @property
+    def passed(self) -> bool:
+        return self.exit_code == 0 and not self.timed_out

@@ -1,0 +1,1 @@
+"""The domain brain, pure and testable: logs, specialists, guardrail, verification."""

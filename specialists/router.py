@@ -1,0 +1,61 @@
+"""The specialist router: hands a failure to the specialists that know its kind and returns the
+first diagnosis whose patch has not been tried yet (or the best-founded escalation)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from models import Category, Diagnosis
+from specialists import env_config, python_deps
+from specialists.logs import clean
+from specialists.python_deps import ResolveImport
+from specialists.repo_view import RepoView
+
+_ASSERTION = re.compile(r"^E\s+(?:AssertionError|assert\b)|^FAILED .*(?:AssertionError|assert)")
+
+
+def diagnose(
+    view: RepoView,
+    log: bytes | str,
+    cmd: str,
+    *,
+    resolve_import: ResolveImport,
+    tried_patch_ids: Iterable[str] = (),
+) -> Diagnosis:
+    lines = clean(log)
+    tried = set(tried_patch_ids)
+    escalations: list[Diagnosis] = []
+    candidates = [
+        *python_deps.diagnose(view, lines, cmd, resolve_import),
+        *env_config.diagnose(view, lines, cmd),
+    ]
+    for candidate in candidates:
+        if candidate.patch is None:
+            escalations.append(candidate)
+        elif candidate.patch.id not in tried:
+            return candidate
+        else:
+            escalations.append(
+                candidate.model_copy(update={"patch": None, "escalate_reason": f"{candidate.specialist} has no patch left that was not tried already ({candidate.summary})"})
+            )
+    if escalations:
+        return max(escalations, key=lambda d: d.confidence)
+    assertions = [line.strip() for line in lines if _ASSERTION.search(line)]
+    if assertions:
+        return Diagnosis(
+            category=Category.LOGIC,
+            specialist="router",
+            summary="a test assertion fails deterministically in the project's own code",
+            evidence=assertions[:6],
+            confidence=0.6,
+            escalate_reason="logic error: a test assertion fails; the rule playbooks do not change source code. " + assertions[0][:200],
+        )
+    return Diagnosis(
+        category=Category.UNKNOWN,
+        specialist="router",
+        summary="no playbook recognises this failure",
+        evidence=[line for line in lines if line.strip()][-5:],
+        confidence=0.2,
+        escalate_reason="no playbook recognises this failure; see the log excerpt in the audit trail",
+    )

@@ -1,0 +1,7 @@
+"""Deterministic orchestration: the Reason-Act-Verify repair loop."""
+
+from workflows.repair import RepairWorkflow
+
+WORKFLOWS = [RepairWorkflow]
+
+__all__ = ["WORKFLOWS", "RepairWorkflow"]

@@ -1,0 +1,335 @@
+"""RepairWorkflow: the durable Reason-Act-Verify loop of DESIGN.md.
+
+Reason (build, diagnose), Act (review, rebuild with the patch in a fresh sandbox), Verify
+(the rebuild passes and no test vanished), then wait for a human decision and publish the
+fix on a new branch. Everything that must survive a crash (attempts, patches tried, budget
+spent) is workflow state, rebuilt by replay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities import names
+    from models import (
+        ApprovalDecision,
+        Attempt,
+        AuditEvent,
+        BuildRequest,
+        BuildResult,
+        Category,
+        DiagnoseRequest,
+        Diagnosis,
+        Patch,
+        Phase,
+        PublishRequest,
+        PublishResult,
+        RepairRequest,
+        RepairResult,
+        RepairStatus,
+        ReviewRequest,
+        ReviewVerdict,
+        Spent,
+        Status,
+        Verification,
+        VerifyRequest,
+        WorkspaceInfo,
+    )
+    from workflows import phases
+
+
+class _Finished(Exception):
+    """Raised inside the loop to leave it with a final status."""
+
+    def __init__(self, status: Status, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+@workflow.defn
+class RepairWorkflow:
+    def __init__(self) -> None:
+        self._id = workflow.info().workflow_id
+        self._phase = Phase.PREPARING
+        self._spent = Spent()
+        self._request: RepairRequest | None = None
+        self._attempts: list[Attempt] = []
+        self._tried: set[str] = set()
+        self._classification: Category | None = None
+        self._pending: Patch | None = None
+        self._pending_diagnosis: Diagnosis | None = None
+        self._decision: ApprovalDecision | None = None
+        self._audit: list[AuditEvent] = []
+        self._last_verdict: str | None = None
+        self._status: Status | None = None
+
+    # ------------------------------------------------------------------ queries and updates
+    @workflow.query
+    def status(self) -> RepairStatus:
+        assert self._request is not None
+        return RepairStatus(
+            workflow_id=self._id,
+            phase=self._phase,
+            attempt=self._spent.attempts,
+            spent=self._spent,
+            budget=self._request.budget,
+            classification=self._classification,
+            last_verdict=self._last_verdict,
+            pending_patch=self._pending if self._phase == Phase.AWAITING_APPROVAL else None,
+            pending_diagnosis=self._pending_diagnosis.summary if self._pending_diagnosis else None,
+            status=self._status,
+        )
+
+    @workflow.update
+    async def decide(self, decision: ApprovalDecision) -> RepairStatus:
+        self._take_decision(decision)
+        return self.status()
+
+    @decide.validator
+    def _validate_decision(self, decision: ApprovalDecision) -> None:
+        if self._phase != Phase.AWAITING_APPROVAL or self._pending is None:
+            raise ValueError(f"repair {self._id} is not waiting for approval (phase: {self._phase.value})")
+        if self._decision is not None:
+            raise ValueError(f"repair {self._id} already has a decision")
+        if decision.patch_id is not None and decision.patch_id != self._pending.id:
+            raise ValueError(
+                f"stale approval: patch {decision.patch_id} is not the pending patch {self._pending.id}"
+            )
+
+    @workflow.signal
+    def decision(self, decision: ApprovalDecision) -> None:
+        """Fire-and-forget form of ``decide`` for chat buttons; invalid decisions are ignored."""
+        try:
+            self._validate_decision(decision)
+        except ValueError as err:
+            workflow.logger.warning("ignored decision signal: %s", err)
+            return
+        self._take_decision(decision)
+
+    def _take_decision(self, decision: ApprovalDecision) -> None:
+        self._decision = decision
+        verb = "approved" if decision.approve else "rejected"
+        self._note(f"{verb} by {decision.approver}" + (f": {decision.reason}" if decision.reason else ""))
+
+    # ------------------------------------------------------------------ the loop
+    @workflow.run
+    async def run(self, request: RepairRequest) -> RepairResult:
+        self._request = request
+        started = workflow.now()
+        failing: BuildResult | None = None
+        fix: Patch | None = None
+        branch: str | None = None
+        try:
+            workspace = await self._prepare(request)
+            failing = await self._build(request, workspace, None, "failing build")
+            if failing.passed:
+                raise _Finished(Status.GREEN, "the build passes; nothing to repair")
+            fix = await self._repair_loop(request, workspace, failing)
+            await self._await_approval(request, fix)
+            branch = await self._publish(request, workspace, fix)
+            self._status = Status.REPAIRED
+            reason = f"verified fix committed on branch {branch}"
+        except _Finished as done:
+            self._status, reason = done.status, done.reason
+        except ActivityError as err:
+            self._status = Status.FAILED
+            reason = f"{self._phase.value} failed: {_root_message(err)}"
+        self._phase = Phase.DONE
+        self._note(f"{self._status.value}: {reason}")
+        return RepairResult(
+            workflow_id=self._id,
+            status=self._status,
+            classification=self._classification,
+            branch=branch,
+            patch=fix if self._status in (Status.REPAIRED, Status.REJECTED, Status.ESCALATED) else None,
+            attempts=self._attempts,
+            spent=self._spent,
+            duration_s=(workflow.now() - started).total_seconds(),
+            reason=reason,
+            failing_build=failing,
+            audit=self._audit,
+            approver=self._decision.approver if self._decision else None,
+        )
+
+    async def _repair_loop(self, request: RepairRequest, workspace: WorkspaceInfo, failing: BuildResult) -> Patch:
+        current = failing
+        base_patch: Patch | None = None
+        while True:
+            self._check_budget(request, before="diagnosis")
+            self._spent.attempts += 1
+            attempt = Attempt(number=self._spent.attempts, diagnosis=await self._diagnose(request, workspace, current, base_patch))
+            self._attempts.append(attempt)
+            diagnosis = attempt.diagnosis
+            self._classification = diagnosis.category
+            if diagnosis.patch is None:
+                raise _Finished(Status.ESCALATED, diagnosis.escalate_reason or f"no fix known: {diagnosis.summary}")
+            patch = diagnosis.patch
+            if patch.id in self._tried:
+                refused = [a.review for a in self._attempts if a.review and not a.review.accepted]
+                why = f"; the guardrail refused it: {'; '.join(refused[-1].findings)}" if refused else ""
+                raise _Finished(Status.ESCALATED, f"no new patch: {diagnosis.specialist} proposed patch {patch.id} again{why}")
+            self._tried.add(patch.id)
+
+            attempt.review = await self._review(workspace, patch)
+            if not attempt.review.accepted:
+                self._last_verdict = "refused by guardrail: " + "; ".join(attempt.review.findings)
+                continue
+
+            self._check_budget(request, before="rebuild")
+            attempt.rebuild = await self._build(request, workspace, patch, f"rebuild #{attempt.number}")
+            self._phase = Phase.VERIFYING
+            attempt.verification = await workflow.execute_activity(
+                names.VERIFY_BUILD,
+                VerifyRequest(failing=failing, rebuild=attempt.rebuild),
+                result_type=Verification,
+                **phases.VERIFY.kwargs(),
+            )
+            self._last_verdict = attempt.verification.reason
+            self._note(f"attempt {attempt.number}: {attempt.verification.reason}")
+            if attempt.verification.verified:
+                self._pending_diagnosis = diagnosis
+                return patch
+            if attempt.rebuild.signature != current.signature:
+                # The patch moved the build past its first failure: keep it and build on it.
+                base_patch, current = patch, attempt.rebuild
+
+    # ------------------------------------------------------------------ phases
+    async def _prepare(self, request: RepairRequest) -> WorkspaceInfo:
+        self._phase = Phase.PREPARING
+        return await workflow.execute_activity(
+            names.PREPARE_WORKSPACE, request, result_type=WorkspaceInfo, **phases.PREPARE.kwargs()
+        )
+
+    async def _build(self, request: RepairRequest, workspace: WorkspaceInfo, patch: Patch | None, label: str) -> BuildResult:
+        self._phase = Phase.BUILDING if patch is None else Phase.REBUILDING
+        result = await workflow.execute_activity(
+            names.RUN_BUILD,
+            BuildRequest(
+                workflow_id=self._id,
+                repo_path=workspace.repo_path,
+                subdir=request.subdir,
+                commit=workspace.commit,
+                cmd=request.cmd,
+                sandbox=request.sandbox,
+                patch=patch,
+                timeout_s=request.build_timeout_s,
+                label=label,
+            ),
+            result_type=BuildResult,
+            task_queue=request.sandbox_task_queue,
+            **phases.BUILD.kwargs(start_to_close=timedelta(seconds=request.build_timeout_s + 120)),
+        )
+        self._spent.builds += 1
+        self._spent.build_s += result.duration_s
+        outcome = "passed" if result.passed else f"failed (exit {result.exit_code})"
+        self._note(f"{label} {outcome} in {result.duration_s:.1f}s")
+        return result
+
+    async def _diagnose(self, request: RepairRequest, workspace: WorkspaceInfo, build: BuildResult, base: Patch | None) -> Diagnosis:
+        self._phase = Phase.DIAGNOSING
+        diagnosis = await workflow.execute_activity(
+            names.DIAGNOSE,
+            DiagnoseRequest(
+                repo_path=workspace.repo_path,
+                subdir=request.subdir,
+                commit=workspace.commit,
+                cmd=request.cmd,
+                engine=request.engine,
+                build=build,
+                base_patch=base,
+                tried_patch_ids=sorted(self._tried),
+                known_good_env=request.known_good_env,
+            ),
+            result_type=Diagnosis,
+            **phases.DIAGNOSE.kwargs(),
+        )
+        self._spent.tokens_input += diagnosis.tokens_input
+        self._spent.tokens_output += diagnosis.tokens_output
+        self._spent.usd += diagnosis.cost_usd
+        self._note(f"diagnosis ({diagnosis.specialist}, {diagnosis.engine.value}): {diagnosis.summary}")
+        return diagnosis
+
+    async def _review(self, workspace: WorkspaceInfo, patch: Patch) -> ReviewVerdict:
+        self._phase = Phase.REVIEWING
+        verdict = await workflow.execute_activity(
+            names.REVIEW_PATCH,
+            ReviewRequest(repo_path=workspace.repo_path, commit=workspace.commit, patch=patch),
+            result_type=ReviewVerdict,
+            **phases.REVIEW.kwargs(),
+        )
+        self._note(f"guardrail {'accepted' if verdict.accepted else 'refused'} patch {patch.id}" + (f": {'; '.join(verdict.findings)}" if verdict.findings else ""))
+        return verdict
+
+    async def _await_approval(self, request: RepairRequest, fix: Patch) -> None:
+        self._pending = fix
+        self._phase = Phase.AWAITING_APPROVAL
+        if request.auto_approve:
+            self._take_decision(ApprovalDecision(approve=True, patch_id=fix.id, approver="auto-approve"))
+        else:
+            self._note(f"waiting up to {request.approval_timeout_s:.0f}s for approval of patch {fix.id}")
+            try:
+                await workflow.wait_condition(
+                    lambda: self._decision is not None, timeout=timedelta(seconds=request.approval_timeout_s)
+                )
+            except asyncio.TimeoutError:
+                raise _Finished(
+                    Status.ESCALATED,
+                    f"verified fix {fix.id} got no approval decision within {request.approval_timeout_s:.0f}s",
+                ) from None
+        assert self._decision is not None
+        if not self._decision.approve:
+            raise _Finished(Status.REJECTED, f"rejected by {self._decision.approver}: {self._decision.reason or 'no reason given'}")
+
+    async def _publish(self, request: RepairRequest, workspace: WorkspaceInfo, fix: Patch) -> str:
+        self._phase = Phase.PUBLISHING
+        diagnosis = self._pending_diagnosis
+        summary = diagnosis.summary if diagnosis else "verified fix"
+        result = await workflow.execute_activity(
+            names.PUBLISH_FIX,
+            PublishRequest(
+                workflow_id=self._id,
+                repo_path=workspace.repo_path,
+                commit=workspace.commit,
+                patch=fix,
+                message=f"greenline: {summary}\n\nRepair {self._id}, patch {fix.id}, approved by "
+                f"{self._decision.approver if self._decision else 'unknown'}.\nBuild step: {request.cmd}\n",
+            ),
+            result_type=PublishResult,
+            **phases.PUBLISH.kwargs(),
+        )
+        return result.branch
+
+    # ------------------------------------------------------------------ budget and audit
+    def _check_budget(self, request: RepairRequest, *, before: str) -> None:
+        budget, spent = request.budget, self._spent
+        elapsed = (workflow.now() - workflow.info().start_time).total_seconds()
+        reason = None
+        if before == "diagnosis" and spent.attempts >= budget.max_attempts:
+            reason = f"not fixed within {budget.max_attempts} attempt(s)"
+        elif elapsed >= budget.max_wall_s:
+            reason = f"wall-time budget of {budget.max_wall_s:.0f}s used up ({elapsed:.0f}s)"
+        elif spent.tokens_input + spent.tokens_output >= budget.max_tokens > 0:
+            reason = f"token budget of {budget.max_tokens} used up"
+        elif budget.max_usd > 0 and spent.usd >= budget.max_usd:
+            reason = f"cost budget of ${budget.max_usd:.2f} used up"
+        if reason:
+            last = f"; last verdict: {self._last_verdict}" if self._last_verdict else ""
+            raise _Finished(Status.ESCALATED, f"budget exhausted before {before}: {reason}{last}")
+
+    def _note(self, message: str) -> None:
+        workflow.logger.info(message)
+        self._audit.append(AuditEvent(at=workflow.now().isoformat(), phase=self._phase, message=message))
+
+
+def _root_message(err: BaseException) -> str:
+    while err.__cause__ is not None:
+        err = err.__cause__
+    if isinstance(err, ApplicationError):
+        return err.message
+    return str(err)
