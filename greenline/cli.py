@@ -28,7 +28,7 @@ from greenline.errors import BadInput, GreenlineError
 from models import ApprovalDecision, Budget, Engine, RepairRequest, RepairResult, SandboxKind, Status
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Greenline: CI/CD pipelines that repair themselves. Exit codes: 0 green/repaired/flaky, 3 escalated/rejected, 1 errors.", pretty_exceptions_enable=False)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 EXIT_CODES = {
     Status.GREEN: 0,

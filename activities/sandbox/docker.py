@@ -17,7 +17,6 @@ import time
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
-from urllib.parse import urlparse
 
 import docker
 import docker.errors
@@ -30,8 +29,9 @@ DEFAULT_IMAGE = "greenline-sandbox:bookworm"
 _SANDBOX_UID = 10001
 _WORKSPACE = "/workspace"
 _NEEDS_NETWORK = re.compile(r"\b(?:pip3?|uv|poetry|pdm|pipenv|conda|npm|yarn|pnpm|apt-get|apt|apk|curl|wget|git\s+(?:clone|fetch|pull)|go\s+(?:get|mod)|cargo|mvn|gradle)\b")
-# Host variables a build may rely on that are neither secret nor host-specific.
-_PASS_THROUGH = re.compile(r"^(?:PIP_|UV_|HTTPS?_PROXY$|NO_PROXY$|https?_proxy$|no_proxy$|LANG$|LC_|TZ$|CI$)")
+# Host variables a build may rely on that are neither secret nor host-specific (pip's settings
+# are passed separately, see ``_host_network_config``).
+_PASS_THROUGH = re.compile(r"^(?:HTTPS?_PROXY$|NO_PROXY$|https?_proxy$|no_proxy$|LANG$|LC_|TZ$|CI$)")
 
 
 def needs_network(cmd: str) -> bool:
@@ -181,19 +181,18 @@ def _chown_tree(root: Path, uid: int, gid: int) -> None:
 
 def _host_network_config(env: dict[str, str]) -> dict[str, dict[str, str]]:
     """Read-only mounts (and env) that let pip in the container reach the index like the host:
-    the CA bundle, and the host's pip settings with the local folders they point at."""
+    the CA bundle (this environment's proxy re-signs TLS) and the host's network pip settings.
+    Host-local sources (``file://`` indexes, find-links folders) stay out: they are the host's,
+    and mounting them would widen what a build can read."""
     volumes: dict[str, dict[str, str]] = {}
     cafile = os.environ.get("PIP_CERT") or os.environ.get("SSL_CERT_FILE") or ssl.get_default_verify_paths().cafile
     if cafile and Path(cafile).is_file():
         volumes[cafile] = {"bind": cafile, "mode": "ro"}
         env.update({"PIP_CERT": cafile, "SSL_CERT_FILE": cafile, "REQUESTS_CA_BUNDLE": cafile})
-    settings = host_pip_settings()
-    for key, value in settings.items():
-        env[f"PIP_{key.upper().replace('-', '_')}"] = value
-        for item in value.split():
-            local = urlparse(item).path if item.startswith("file://") else item
-            if local.startswith("/") and Path(local).exists():
-                volumes.setdefault(local, {"bind": local, "mode": "ro"})
+    for key, value in host_pip_settings().items():
+        remote = [item for item in value.split() if not item.startswith(("file:", "/", "."))]
+        if remote:
+            env[f"PIP_{key.upper().replace('-', '_')}"] = " ".join(remote)
     return volumes
 
 
