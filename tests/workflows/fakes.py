@@ -1,0 +1,110 @@
+"""Fake activities registered under the real names: scripted builds, diagnoses and verdicts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from temporalio import activity
+
+from activities import names
+from models import (
+    ArtifactRef,
+    BuildRequest,
+    BuildResult,
+    Category,
+    DiagnoseRequest,
+    Diagnosis,
+    FileChange,
+    Patch,
+    PublishRequest,
+    PublishResult,
+    RepairRequest,
+    ReviewRequest,
+    ReviewVerdict,
+    SandboxKind,
+    Verification,
+    VerifyRequest,
+    WorkspaceInfo,
+)
+
+
+def patch(pin: str) -> Patch:
+    return Patch(changes=[FileChange(path="requirements.txt", content=f"{pin}\n")], diff=f"+{pin}\n")
+
+
+def build_result(label: str, exit_code: int, signature: str = "sig-a") -> BuildResult:
+    return BuildResult(
+        label=label,
+        exit_code=exit_code,
+        duration_s=1.5,
+        log=ArtifactRef(sha256="0" * 64, size=0, uri="file:///dev/null"),
+        excerpt="E   ModuleNotFoundError: No module named 'yaml'" if exit_code else "",
+        signature=signature if exit_code else "green",
+        sandbox=SandboxKind.LOCAL,
+    )
+
+
+@dataclass
+class FakeActivities:
+    """``fix_ids``: patch ids whose rebuild passes; ``diagnoses``: returned in turn (last repeats)."""
+
+    diagnoses: list[Diagnosis] = field(default_factory=list)
+    fix_ids: set[str] = field(default_factory=set)
+    refused_ids: set[str] = field(default_factory=set)
+    initial_exit_code: int = 1
+    builds: list[BuildRequest] = field(default_factory=list)
+    diagnose_calls: list[DiagnoseRequest] = field(default_factory=list)
+    published: list[PublishRequest] = field(default_factory=list)
+    on_build: Callable[[BuildRequest], None] | None = None
+
+    def all(self) -> list[Callable[..., object]]:
+        return [self.prepare_workspace, self.run_build, self.diagnose, self.review_patch, self.verify_build, self.publish_fix]
+
+    @activity.defn(name=names.PREPARE_WORKSPACE)
+    async def prepare_workspace(self, request: RepairRequest) -> WorkspaceInfo:
+        return WorkspaceInfo(repo_path=request.repo_path, commit="c0ffee", branch="main")
+
+    @activity.defn(name=names.RUN_BUILD)
+    async def run_build(self, request: BuildRequest) -> BuildResult:
+        self.builds.append(request)
+        if self.on_build:
+            self.on_build(request)
+        if request.patch is None:
+            return build_result(request.label, self.initial_exit_code)
+        passed = request.patch.id in self.fix_ids
+        return build_result(request.label, 0 if passed else 1, signature=f"sig-{request.patch.id}")
+
+    @activity.defn(name=names.DIAGNOSE)
+    async def diagnose(self, request: DiagnoseRequest) -> Diagnosis:
+        self.diagnose_calls.append(request)
+        index = min(len(self.diagnose_calls), len(self.diagnoses)) - 1
+        return self.diagnoses[index]
+
+    @activity.defn(name=names.REVIEW_PATCH)
+    async def review_patch(self, request: ReviewRequest) -> ReviewVerdict:
+        refused = request.patch.id in self.refused_ids
+        return ReviewVerdict(patch_id=request.patch.id, accepted=not refused, findings=["tests-touched: tests/x.py"] if refused else [])
+
+    @activity.defn(name=names.VERIFY_BUILD)
+    async def verify_build(self, request: VerifyRequest) -> Verification:
+        ok = request.rebuild.exit_code == 0
+        return Verification(verified=ok, reason="rebuild passed" if ok else "rebuild still fails")
+
+    @activity.defn(name=names.PUBLISH_FIX)
+    async def publish_fix(self, request: PublishRequest) -> PublishResult:
+        self.published.append(request)
+        return PublishResult(branch=f"greenline/{request.workflow_id}", commit="deadbeef")
+
+
+def dependency_diagnosis(pin: str, tokens: int = 0) -> Diagnosis:
+    return Diagnosis(
+        category=Category.DEPENDENCY,
+        specialist="python-dependencies",
+        summary=f"add {pin}",
+        confidence=0.9,
+        patch=patch(pin),
+        tokens_input=tokens,
+        tokens_output=tokens // 10,
+        cost_usd=tokens * 1e-6,
+    )
