@@ -1,0 +1,3 @@
+from greenline.cli import main
+
+main()

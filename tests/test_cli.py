@@ -1,0 +1,174 @@
+"""The ``greenline`` command as a user runs it: embedded dev server, JSON contract, exit codes,
+bad input, approval from another terminal, Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.integration.helpers import EXAMPLE_COMMANDS, example_repo, git
+
+GREENLINE = [sys.executable, "-m", "greenline"]
+CONTRACT_KEYS = {
+    "workflow_id", "status", "classification", "branch", "patch", "attempts", "duration_s",
+    "builds_run", "tokens", "cost_usd", "flaky_tests", "reason",
+}
+
+
+def cli_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "TEMPORAL_ADDRESS"}
+    env.update({"GREENLINE_STATE_DIR": str(tmp_path / "state"), **extra})
+    return env
+
+
+def run(args: list[str], env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*GREENLINE, *args], env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def contract(proc: subprocess.CompletedProcess[str]) -> dict[str, object]:
+    data = json.loads(proc.stdout)
+    assert set(data) == CONTRACT_KEYS, proc.stdout
+    return data
+
+
+@pytest.mark.integration
+def test_repair_with_json_prints_the_contract_and_creates_the_branch(tmp_path: Path) -> None:
+    repo = example_repo("missing-dependency", tmp_path)
+    proc = run(["repair", str(repo), "--cmd", EXAMPLE_COMMANDS["missing-dependency"], "--sandbox", "local", "--auto-approve", "--json"], cli_env(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    data = contract(proc)
+    assert data["status"] == "repaired" and data["classification"] == "dependency"
+    assert data["attempts"] == 1 and data["builds_run"] == 2
+    assert data["tokens"] == {"input": 0, "output": 0} and data["cost_usd"] == 0.0
+    assert "+pyyaml==" in str(data["patch"]).lower()
+    assert git(repo, "branch", "--list", str(data["branch"])) != ""
+    assert "Temporal Web UI: http://127.0.0.1:" in proc.stderr
+    # The embedded server was shut down with the last CLI that used it.
+    assert not (tmp_path / "state" / "devserver.json").exists()
+
+
+@pytest.mark.integration
+def test_a_passing_build_is_green(tmp_path: Path) -> None:
+    repo = example_repo("missing-dependency", tmp_path)
+    proc = run(["repair", str(repo), "--cmd", "true", "--sandbox", "local", "--json"], cli_env(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    data = contract(proc)
+    assert data["status"] == "green" and data["builds_run"] == 1 and data["branch"] is None
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["repair", "/nonexistent/repo", "--cmd", "pytest"], "does not exist"),
+        (["repair", "{tmp}", "--cmd", "pytest"], "not inside a git repository"),
+        (["repair", "{repo}", "--cmd", "  "], "--cmd is empty"),
+        (["repair", "{repo}", "--cmd", "pytest", "--known-good-env", "/nonexistent/freeze.txt"], "--known-good-env"),
+    ],
+    ids=["missing-path", "not-a-repo", "empty-cmd", "missing-known-good-env"],
+)
+def test_bad_input_exits_1_with_a_clear_message(tmp_path: Path, args: list[str], message: str) -> None:
+    repo = example_repo("missing-dependency", tmp_path)
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    args = [a.format(tmp=plain, repo=repo) for a in args]
+    proc = run([*args, "--json"], cli_env(tmp_path), timeout=60)
+    assert proc.returncode == 1
+    data = contract(proc)
+    assert data["status"] == "failed" and message in str(data["reason"])
+    assert message in proc.stderr
+    assert git(repo, "status", "--porcelain") == "" and git(repo, "branch", "--list", "greenline/*") == ""
+
+
+def test_docker_sandbox_without_a_daemon_is_refused(tmp_path: Path) -> None:
+    repo = example_repo("missing-dependency", tmp_path)
+    env = cli_env(tmp_path, DOCKER_HOST=f"unix://{tmp_path}/no-docker.sock")
+    proc = run(["repair", str(repo), "--cmd", "pytest", "--sandbox", "docker"], env, timeout=60)
+    assert proc.returncode == 1
+    assert "docker daemon does not answer" in proc.stderr and "--sandbox local" in proc.stderr
+
+
+def test_unreachable_temporal_address_is_reported(tmp_path: Path) -> None:
+    repo = example_repo("missing-dependency", tmp_path)
+    proc = run(["repair", str(repo), "--cmd", "pytest", "--sandbox", "local"], cli_env(tmp_path, TEMPORAL_ADDRESS="127.0.0.1:1"), timeout=60)
+    assert proc.returncode == 1
+    assert "127.0.0.1:1" in proc.stderr and "TEMPORAL_ADDRESS" in proc.stderr
+
+
+def wait_for_phase(workflow_id: str, phase: str, env: dict[str, str], deadline_s: float = 180) -> None:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        proc = run(["status", workflow_id, "--json"], env, timeout=60)
+        if proc.returncode == 0 and json.loads(proc.stdout)["phase"] == phase:
+            return
+        time.sleep(1)
+    raise AssertionError(f"{workflow_id} never reached {phase}")
+
+
+@pytest.mark.integration
+def test_reject_from_another_terminal(tmp_path: Path) -> None:
+    repo = example_repo("missing-env-var", tmp_path)
+    env = cli_env(tmp_path)
+    repair = subprocess.Popen(
+        [*GREENLINE, "repair", str(repo), "--cmd", EXAMPLE_COMMANDS["missing-env-var"], "--sandbox", "local", "--id", "repair-rejectme", "--json"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+    )
+    try:
+        wait_for_phase("repair-rejectme", "awaiting_approval", env)
+        rejected = run(["reject", "repair-rejectme", "--reason", "we set it in the CI secrets"], env, timeout=60)
+        assert rejected.returncode == 0, rejected.stderr
+        out, err = repair.communicate(timeout=120)
+    finally:
+        if repair.poll() is None:
+            repair.kill()
+    assert repair.returncode == 3, err
+    data = json.loads(out)
+    assert data["status"] == "rejected" and "we set it in the CI secrets" in data["reason"]
+    assert git(repo, "branch", "--list", "greenline/*") == ""
+
+
+@pytest.mark.integration
+def test_ctrl_c_stops_the_build_and_keeps_the_repair_resumable(tmp_path: Path) -> None:
+    repo = example_repo("missing-dependency", tmp_path)
+    env = cli_env(tmp_path)
+    repair = subprocess.Popen(
+        [*GREENLINE, "repair", str(repo), "--cmd", "sleep 120", "--sandbox", "local", "--id", "repair-interrupted"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+    )
+    try:
+        marker = b"GREENLINE_BUILD_ID=repair-interrupted"
+        for _ in range(300):
+            if _processes_with(marker):
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError("the build never started")
+        repair.send_signal(signal.SIGINT)
+        _, err = repair.communicate(timeout=60)
+    finally:
+        if repair.poll() is None:
+            repair.kill()
+    assert repair.returncode == 1
+    assert "greenline resume repair-interrupted" in err and "greenline cancel repair-interrupted" in err
+    assert _processes_with(marker) == []
+    cancelled = run(["cancel", "repair-interrupted"], env, timeout=120)
+    assert cancelled.returncode == 0, cancelled.stderr
+
+
+def _processes_with(marker: bytes) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                status = (entry / "status").read_bytes()
+                if b"State:\tZ" not in status and marker in (entry / "environ").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
