@@ -217,6 +217,10 @@ def _report(result: RepairResult, as_json: bool) -> NoReturn:
         err.print(f"\n[bold {colour}]{result.status.value}[/bold {colour}]: {result.reason}")
         if result.classification:
             err.print(f"classification: {result.classification.value}")
+        last_build = next((a.rebuild for a in reversed(result.attempts) if a.rebuild), result.failing_build)
+        if result.status in (Status.ESCALATED, Status.FAILED) and last_build and not last_build.passed:
+            err.print(f"[dim]log excerpt of the {last_build.label} (full log: {last_build.log.uri}):[/dim]")
+            err.print(last_build.excerpt[-2000:], markup=False)
         if result.patch and result.status == Status.REPAIRED:
             err.print(Syntax(result.patch.diff, "diff", theme="ansi_dark", background_color="default"))
         err.print(f"attempts {result.spent.attempts}, builds {result.spent.builds}, {result.duration_s:.1f}s, "

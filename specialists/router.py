@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from models import Category, Diagnosis
 from specialists import env_config, python_deps
-from specialists.logs import clean
+from specialists.logs import clean, error_lines
 from specialists.python_deps import ResolveImport
 from specialists.repo_view import RepoView
 
@@ -51,11 +51,13 @@ def diagnose(
             confidence=0.6,
             escalate_reason="logic error: a test assertion fails; the rule playbooks do not change source code. " + assertions[0][:200],
         )
+    errors = [lines[i].strip() for i in error_lines(lines)] or [line.strip() for line in lines if line.strip()]
+    evidence = errors[-5:]
     return Diagnosis(
         category=Category.UNKNOWN,
         specialist="router",
         summary="no playbook recognises this failure",
-        evidence=[line for line in lines if line.strip()][-5:],
+        evidence=evidence,
         confidence=0.2,
-        escalate_reason="no playbook recognises this failure; see the log excerpt in the audit trail",
+        escalate_reason="no playbook recognises this failure; last error: " + (evidence[-1][:300] if evidence else "(empty log)"),
     )
