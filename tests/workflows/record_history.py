@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
-import sysconfig
 import uuid
 from pathlib import Path
 
@@ -17,6 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from greenline.client import DATA_CONVERTER
+from greenline.devserver import temporal_cli
 from models import ApprovalDecision, Budget, Phase, RepairRequest, SandboxKind
 from tests.workflows.fakes import FakeActivities, dependency_diagnosis, patch
 from workflows import RepairWorkflow
@@ -28,8 +27,7 @@ async def record() -> None:
     cheat = dependency_diagnosis("x").model_copy(update={"patch": patch("cheat"), "summary": "cheat"})
     first, second = dependency_diagnosis("PyYAML"), dependency_diagnosis("python-dateutil")
     fakes = FakeActivities(diagnoses=[cheat, first, second], refused_ids={cheat.patch.id}, fix_ids={second.patch.id})  # type: ignore[union-attr]
-    temporal = str(Path(sysconfig.get_path("scripts")) / "temporal") if (Path(sysconfig.get_path("scripts")) / "temporal").exists() else shutil.which("temporal")
-    env = await WorkflowEnvironment.start_local(data_converter=DATA_CONVERTER, dev_server_existing_path=temporal)
+    env = await WorkflowEnvironment.start_local(data_converter=DATA_CONVERTER, dev_server_existing_path=temporal_cli())
     try:
         queue = f"record-{uuid.uuid4().hex}"
         async with Worker(env.client, task_queue=queue, workflows=[RepairWorkflow], activities=fakes.all()):
