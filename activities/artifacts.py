@@ -17,7 +17,7 @@ class ArtifactStore:
         self.root = Path(root)
 
     def put_file(self, source: Path) -> ArtifactRef:
-        """Move ``source`` into the store (streamed: a 200 MB log never sits in memory)."""
+        """Copy ``source`` into the store (streamed: a 200 MB log never sits in memory); ``source`` stays."""
         digest = hashlib.sha256()
         size = 0
         with source.open("rb") as handle:

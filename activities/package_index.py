@@ -39,7 +39,8 @@ class PackageIndex:
         self._client = pypi_simple.PyPISimple(endpoint=self.index_url, session=session or requests.Session())
 
     def close(self) -> None:
-        self._client.close()
+        # PyPISimple has no close(); its context manager closes the session, as this does.
+        self._client.s.close()
 
     @lru_cache(maxsize=1024)
     def resolve_import(self, module: str) -> Provider | None:

@@ -161,7 +161,9 @@ def read_junit(path: Path) -> TestReport | None:
         return None
     try:
         xml = JUnitXml.fromfile(str(path))
-    except (JUnitXmlError, OSError, ValueError):
+    except (JUnitXmlError, OSError, ValueError, SyntaxError):
+        # SyntaxError: the XML parsers' ParseError (xml.etree, lxml), e.g. a file cut short
+        # when a timed-out build was killed mid-write.
         return None
     report = TestReport()
     suites = [xml] if xml._tag == "testsuite" else list(xml)

@@ -61,12 +61,18 @@ def parse_env(text: str) -> dict[str, str]:
 
 
 def looks_secret(name: str, value: str) -> bool:
+    """A secret by its name, credentials in a URL, or a long random-looking token."""
     if _SECRET_NAME.search(name):
         return True
-    if len(value) >= 20:
+    if re.search(r"://[^/\s:@]+:[^/\s@]+@", value):
+        return True
+    # Tokens and generated passwords are one unbroken, random-looking run mixing letters and
+    # digits; URLs without credentials and paths are configuration, not secrets.
+    is_locator = "://" in value or value.startswith(("/", "./", "~"))
+    if len(value) >= 20 and not is_locator and re.fullmatch(r"\S+", value) and re.search(r"\d", value) and re.search(r"[A-Za-z]", value):
         counts = Counter(value)
         entropy = -sum(c / len(value) * math.log2(c / len(value)) for c in counts.values())
-        return entropy > 3.5 and not re.fullmatch(r"[a-z0-9.:/_-]*(?:https?|localhost)[a-z0-9.:/_-]*", value)
+        return entropy > 3.5
     return False
 
 
@@ -118,8 +124,8 @@ def diagnose(view: RepoView, log_lines: list[str], cmd: str) -> Iterator[Diagnos
         return
     unknown = [n for n in names if n not in defaults]
     if unknown:
-        where = ", ".join(templates) if templates else "no env template (.env.example, .env.sample, ...)"
-        yield escalate(f"{', '.join(unknown)} is not set and {where} gives no value for it; set it in the CI environment", 0.7)
+        where = f"{', '.join(templates)} gives no value for it" if templates else "the repository has no env template (.env.example, .env.sample, ...)"
+        yield escalate(f"{', '.join(unknown)} is not set and {where}; set it in the CI environment", 0.7)
         return
     targets = env_targets(view, cmd) or [view.in_build_dir(".env")]
     target = next((t for t in targets if view.exists(t)), targets[0])

