@@ -173,6 +173,8 @@ def _repair_request(path: Path, cmd: str, sandbox: SandboxChoice, auto_approve: 
                     engine: Engine, max_attempts: int, max_minutes: float, approval_timeout: float, build_timeout: int) -> RepairRequest:
     if not cmd.strip():
         raise BadInput('--cmd is empty: give the failing build step, e.g. --cmd "pip install -r requirements.txt && pytest"')
+    if engine == Engine.LLM:
+        raise BadInput("--engine llm: the LLM engine is not part of this version yet; use --engine rules, or auto (which runs on the rule playbooks alone)")
     root, subdir = runtime.locate_repository(path)
     frozen = None
     if known_good_env is not None:
