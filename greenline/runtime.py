@@ -12,6 +12,9 @@ from pathlib import Path
 
 import docker
 import docker.errors
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -129,7 +132,25 @@ async def run_repair(request: RepairRequest | None, workflow_id: str, report: Re
                 await stack.enter_async_context(worker)
         handle = await _start_or_attach(conn, request, workflow_id)
         report(f"repair {workflow_id} {'started' if request else 'resumed'}" + (f"; Temporal Web UI: {conn.ui_link(workflow_id)}" if conn.ui_link(workflow_id) else ""))
+        if conn.server is None:
+            for queue in (conn.settings.task_queue, conn.settings.sandbox_task_queue):
+                if not await _has_pollers(conn, queue):
+                    report(f"  warning: no worker polls task queue {queue} on {conn.settings.temporal_address}; "
+                           f"start one with `TEMPORAL_ADDRESS={conn.settings.temporal_address} python worker.py`")
         return await _follow(handle, report, ask, workflow_id)
+
+
+async def _has_pollers(conn: Connection, queue: str) -> bool:
+    request = DescribeTaskQueueRequest(
+        namespace=conn.settings.temporal_namespace,
+        task_queue=TaskQueue(name=queue),
+        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+    )
+    try:
+        response = await conn.client.workflow_service.describe_task_queue(request)
+    except RPCError:
+        return True  # cannot tell: do not cry wolf
+    return bool(response.pollers)
 
 
 async def _start_or_attach(conn: Connection, request: RepairRequest | None, workflow_id: str) -> WorkflowHandle[RepairWorkflow, RepairResult]:

@@ -3,6 +3,7 @@ bad input, approval from another terminal, Ctrl-C."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -12,8 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
+from temporalio.testing import WorkflowEnvironment
 
-from tests.integration.helpers import EXAMPLE_COMMANDS, example_repo, git
+from tests.integration.helpers import EXAMPLE_COMMANDS, ROOT, example_repo, git
 
 GREENLINE = [sys.executable, "-m", "greenline"]
 CONTRACT_KEYS = {
@@ -173,3 +175,35 @@ def _processes_with(marker: bytes) -> list[int]:
             except OSError:
                 continue
     return found
+
+
+@pytest.mark.integration
+async def test_with_temporal_address_the_cli_only_starts_and_follows(dev_server_env: WorkflowEnvironment, tmp_path: Path) -> None:
+    """Cluster mode: no embedded server, no in-process worker; ``python worker.py`` does the work."""
+    repo = example_repo("missing-env-var", tmp_path)
+    suffix = tmp_path.name[-8:]
+    env = cli_env(
+        tmp_path,
+        TEMPORAL_ADDRESS=dev_server_env.client.service_client.config.target_host,
+        GREENLINE_TASK_QUEUE=f"control-{suffix}",
+        GREENLINE_SANDBOX_TASK_QUEUE=f"sandbox-{suffix}",
+    )
+    args = [*GREENLINE, "repair", str(repo), "--cmd", EXAMPLE_COMMANDS["missing-env-var"], "--sandbox", "local", "--auto-approve", "--json"]
+    repair = await asyncio.create_subprocess_exec(*args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    worker = None
+    try:
+        await asyncio.sleep(3)
+        # Nothing serves the queues yet: the CLI says so instead of hanging silently.
+        assert repair.returncode is None
+        worker = await asyncio.create_subprocess_exec(sys.executable, "worker.py", env=env, cwd=str(ROOT), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        out, err = await asyncio.wait_for(repair.communicate(), timeout=240)
+    finally:
+        for proc in (repair, worker):
+            if proc is not None and proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+    assert repair.returncode == 0, err.decode()
+    assert json.loads(out)["status"] == "repaired"
+    assert b"no worker polls task queue" in err and b"python worker.py" in err
+    assert b"Temporal Web UI" not in err  # no embedded server was started
+    assert not (tmp_path / "state" / "devserver.json").exists()
