@@ -182,7 +182,7 @@ async def _follow(handle: WorkflowHandle[RepairWorkflow, RepairResult], report: 
     loop.add_signal_handler(signal.SIGINT, interrupted.set)
     result_task = asyncio.ensure_future(handle.result())
     stop_task = asyncio.ensure_future(interrupted.wait())
-    last_phase: Phase | None = None
+    last_phase: tuple[Phase, int] | None = None
     asked = False
     told_how = False
     try:
@@ -202,8 +202,8 @@ async def _follow(handle: WorkflowHandle[RepairWorkflow, RepairResult], report: 
                 state = await handle.query(RepairWorkflow.status)
             except RPCError:
                 continue
-            if state.phase != last_phase:
-                last_phase = state.phase
+            if (state.phase, state.attempt) != last_phase:
+                last_phase = (state.phase, state.attempt)
                 verdict = f" (last verdict: {state.last_verdict})" if state.last_verdict and state.phase == Phase.DIAGNOSING else ""
                 report(f"  {state.phase.value} · attempt {state.attempt}/{state.budget.max_attempts} · builds {state.spent.builds}{verdict}")
             if state.phase == Phase.AWAITING_APPROVAL and state.pending_patch is not None and not asked:
