@@ -4,8 +4,11 @@ bad input, approval from another terminal, Ctrl-C."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import pty
+import select
 import signal
 import subprocess
 import sys
@@ -15,7 +18,7 @@ from pathlib import Path
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from tests.integration.helpers import EXAMPLE_COMMANDS, ROOT, example_repo, git
+from tests.integration.helpers import EXAMPLE_COMMANDS, ROOT, example_repo, git, greenline_containers
 
 GREENLINE = [sys.executable, "-m", "greenline"]
 CONTRACT_KEYS = {
@@ -137,17 +140,18 @@ def test_reject_from_another_terminal(tmp_path: Path) -> None:
 
 
 @pytest.mark.integration
-def test_ctrl_c_stops_the_build_and_keeps_the_repair_resumable(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sandbox", ["local", pytest.param("docker", marks=pytest.mark.docker)])
+def test_ctrl_c_stops_the_build_and_keeps_the_repair_resumable(tmp_path: Path, sandbox: str) -> None:
     repo = example_repo("missing-dependency", tmp_path)
     env = cli_env(tmp_path)
     repair = subprocess.Popen(
-        [*GREENLINE, "repair", str(repo), "--cmd", "sleep 120", "--sandbox", "local", "--id", "repair-interrupted"],
+        [*GREENLINE, "repair", str(repo), "--cmd", "sleep 120", "--sandbox", sandbox, "--id", "repair-interrupted"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
     )
     try:
         marker = b"GREENLINE_BUILD_ID=repair-interrupted"
         for _ in range(300):
-            if _processes_with(marker):
+            if (greenline_containers() if sandbox == "docker" else _processes_with(marker)):
                 break
             time.sleep(0.1)
         else:
@@ -160,6 +164,8 @@ def test_ctrl_c_stops_the_build_and_keeps_the_repair_resumable(tmp_path: Path) -
     assert repair.returncode == 1
     assert "greenline resume repair-interrupted" in err and "greenline cancel repair-interrupted" in err
     assert _processes_with(marker) == []
+    if sandbox == "docker":
+        assert greenline_containers() == []
     cancelled = run(["cancel", "repair-interrupted"], env, timeout=120)
     assert cancelled.returncode == 0, cancelled.stderr
 
@@ -207,3 +213,39 @@ async def test_with_temporal_address_the_cli_only_starts_and_follows(dev_server_
     assert b"no worker polls task queue" in err and b"python worker.py" in err
     assert b"Temporal Web UI" not in err  # no embedded server was started
     assert not (tmp_path / "state" / "devserver.json").exists()
+
+
+@pytest.mark.integration
+def test_interactive_prompt_shows_the_diff_and_approves(tmp_path: Path) -> None:
+    """On a terminal, the CLI shows the diagnosis and the diff and asks y/n."""
+    repo = example_repo("missing-env-var", tmp_path)
+    master, slave = pty.openpty()
+    repair = subprocess.Popen(
+        [*GREENLINE, "repair", str(repo), "--cmd", EXAMPLE_COMMANDS["missing-env-var"], "--sandbox", "local"],
+        env=cli_env(tmp_path, TERM="dumb", COLUMNS="200"), stdin=slave, stdout=slave, stderr=slave, close_fds=True,
+    )
+    os.close(slave)
+    seen = b""
+    try:
+        deadline = time.monotonic() + 180
+        while b"Commit this fix on a new branch?" not in seen:
+            assert time.monotonic() < deadline and repair.poll() is None, seen.decode(errors="replace")
+            if select.select([master], [], [], 1.0)[0]:
+                seen += os.read(master, 65536)
+        os.write(master, b"y\n")
+        repair.wait(timeout=120)
+        with contextlib.suppress(OSError):
+            while select.select([master], [], [], 0.5)[0]:
+                chunk = os.read(master, 65536)
+                if not chunk:
+                    break
+                seen += chunk
+    finally:
+        if repair.poll() is None:
+            repair.kill()
+        os.close(master)
+    text = seen.decode(errors="replace")
+    assert repair.returncode == 0, text
+    assert "set BILLING_REGION in ci.env from .env.example" in text and "+BILLING_REGION=eu-west-1" in text
+    assert "repaired" in text
+    assert git(repo, "branch", "--list", "greenline/*") != ""
