@@ -41,6 +41,7 @@ demo: setup
 	@echo "fix branches: git -C $(DEMO_DIR)/<example> log --oneline --all"
 
 test: setup
+	$(BIN)/ruff check --quiet .
 	$(BIN)/python -m pytest -q
 
 clean-demo:

@@ -14,7 +14,6 @@ import io
 import re
 import zipfile
 from collections.abc import Iterable
-from functools import lru_cache
 from importlib import metadata
 
 import pypi_simple
@@ -36,14 +35,20 @@ class PackageIndex:
     def __init__(self, index_url: str | None = None, session: requests.Session | None = None, timeout: float = 20.0) -> None:
         self.index_url = index_url or configured_index_url()
         self.timeout = timeout
+        self._resolved: dict[str, Provider | None] = {}
         self._client = pypi_simple.PyPISimple(endpoint=self.index_url, session=session or requests.Session())
 
     def close(self) -> None:
         # PyPISimple has no close(); its context manager closes the session, as this does.
         self._client.s.close()
 
-    @lru_cache(maxsize=1024)
     def resolve_import(self, module: str) -> Provider | None:
+        # One repair asks about the same module on every attempt: ask the index once.
+        if module not in self._resolved:
+            self._resolved[module] = self._resolve(module)
+        return self._resolved[module]
+
+    def _resolve(self, module: str) -> Provider | None:
         for candidate in self._candidates(module):
             page = self._page(candidate)
             if page is None:

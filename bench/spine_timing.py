@@ -16,7 +16,6 @@ import asyncio
 import json
 import os
 import tempfile
-import uuid
 from pathlib import Path
 
 from temporalio.api.enums.v1 import EventType

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from tests.integration.helpers import EXAMPLE_COMMANDS, ROOT, example_repo, git, greenline_containers
+from tests.integration.helpers import EXAMPLE_COMMANDS, ROOT, example_repo, git, greenline_containers, processes_with
 
 GREENLINE = [sys.executable, "-m", "greenline"]
 CONTRACT_KEYS = {
@@ -149,9 +149,9 @@ def test_ctrl_c_stops_the_build_and_keeps_the_repair_resumable(tmp_path: Path, s
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
     )
     try:
-        marker = b"GREENLINE_BUILD_ID=repair-interrupted"
+        marker = "GREENLINE_BUILD_ID=repair-interrupted"
         for _ in range(300):
-            if (greenline_containers() if sandbox == "docker" else _processes_with(marker)):
+            if (greenline_containers() if sandbox == "docker" else processes_with(marker)):
                 break
             time.sleep(0.1)
         else:
@@ -163,24 +163,11 @@ def test_ctrl_c_stops_the_build_and_keeps_the_repair_resumable(tmp_path: Path, s
             repair.kill()
     assert repair.returncode == 1
     assert "greenline resume repair-interrupted" in err and "greenline cancel repair-interrupted" in err
-    assert _processes_with(marker) == []
+    assert processes_with(marker) == []
     if sandbox == "docker":
         assert greenline_containers() == []
     cancelled = run(["cancel", "repair-interrupted"], env, timeout=120)
     assert cancelled.returncode == 0, cancelled.stderr
-
-
-def _processes_with(marker: bytes) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                status = (entry / "status").read_bytes()
-                if b"State:\tZ" not in status and marker in (entry / "environ").read_bytes():
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
 
 
 @pytest.mark.integration

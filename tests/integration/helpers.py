@@ -67,3 +67,16 @@ def greenline_containers() -> list[str]:
         return [c.id for c in client.containers.list(all=True, filters={"label": "greenline.build"})]
     finally:
         client.close()
+
+
+def processes_with(marker: str) -> list[int]:
+    """Live (non-zombie) processes whose environment holds ``marker`` (e.g. a build id)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if b"State:\tZ" not in (entry / "status").read_bytes() and marker.encode() in (entry / "environ").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found

@@ -17,7 +17,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
 from models import Budget, Phase, RepairRequest, SandboxKind, Status
-from tests.integration.helpers import ROOT, example_repo, git, settings_for
+from tests.integration.helpers import ROOT, example_repo, git, processes_with, settings_for
 from workflows import RepairWorkflow
 
 # The rebuild (the one with PyYAML added) lingers, so the worker can be killed in the middle of it.
@@ -31,18 +31,6 @@ def start_worker(env: WorkflowEnvironment, settings_env: dict[str, str], log: Pa
     environ = {**os.environ, **settings_env}
     with log.open("ab") as out:  # the child keeps its own copy of the descriptor
         return subprocess.Popen([sys.executable, str(ROOT / "worker.py")], env=environ, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-
-
-def build_processes(marker: str) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if marker.encode() in (entry / "environ").read_bytes():
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
 
 
 @pytest.mark.integration
@@ -70,7 +58,7 @@ async def test_repair_survives_sigkill_of_its_worker(dev_server_env: WorkflowEnv
         )
         for _ in range(600):
             state = await handle.query(RepairWorkflow.status)
-            if state.phase == Phase.REBUILDING and build_processes(f"GREENLINE_BUILD_ID={workflow_id}"):
+            if state.phase == Phase.REBUILDING and processes_with(f"GREENLINE_BUILD_ID={workflow_id}"):
                 break
             await asyncio.sleep(0.1)
         else:
@@ -79,7 +67,7 @@ async def test_repair_survives_sigkill_of_its_worker(dev_server_env: WorkflowEnv
         before = await handle.query(RepairWorkflow.status)
         first.send_signal(signal.SIGKILL)
         first.wait()
-        orphans = build_processes(f"GREENLINE_BUILD_ID={workflow_id}")
+        orphans = processes_with(f"GREENLINE_BUILD_ID={workflow_id}")
         assert orphans, "the killed worker's build should still be running (it is in its own process group)"
 
         second = start_worker(dev_server_env, worker_env, log)
@@ -103,15 +91,8 @@ async def test_repair_survives_sigkill_of_its_worker(dev_server_env: WorkflowEnv
     ]
     assert max(build_starts) >= 2
     # The new worker killed the orphaned build before running its own.
-    assert not [pid for pid in orphans if Path(f"/proc/{pid}").exists() and b"zombie" not in _state(pid)]
+    assert not set(orphans) & set(processes_with(f"GREENLINE_BUILD_ID={workflow_id}"))
     # Exactly one branch: greenline/<id>.
     branches = git(repo, "branch", "--list", "greenline/*", "--format=%(refname:short)").splitlines()
     assert branches == [f"greenline/{workflow_id}"]
 
-
-def _state(pid: int) -> bytes:
-    try:
-        status = Path(f"/proc/{pid}/status").read_bytes()
-    except OSError:
-        return b"zombie"
-    return b"zombie" if b"State:\tZ" in status else status
