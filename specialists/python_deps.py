@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import re
 import shlex
+import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+import tomlkit
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
@@ -83,11 +85,19 @@ def _normalise(path: str) -> str:
     return "/".join(parts)
 
 
-def declared(text: str) -> set[str]:
-    """Canonical names of the distributions a requirements file or pyproject declares."""
+def declared(path: str, text: str) -> set[str]:
+    """Canonical names of the distributions a requirements file, or a pyproject's [project]
+    table (dependencies and optional dependencies, nothing of [build-system] or [tool.*]), declares."""
+    if path.endswith(".toml"):
+        project = tomllib.loads(text).get("project", {})
+        lines = list(project.get("dependencies", []))
+        for extra in project.get("optional-dependencies", {}).values():
+            lines.extend(extra)
+    else:
+        lines = [raw.split("#", 1)[0] for raw in text.splitlines()]
     names: set[str] = set()
-    for raw in text.splitlines():
-        line = raw.split("#", 1)[0].strip().strip('",')
+    for raw in lines:
+        line = raw.strip()
         if not line or line.startswith("-"):
             continue
         try:
@@ -113,60 +123,16 @@ def add_requirement(path: str, text: str, requirement: str) -> str:
 
 
 def _add_to_pyproject(text: str, requirement: str) -> str:
-    project = re.search(r"(?ms)^\[project\]\s*$(.*?)(?=^\[|\Z)", text)
-    if not project:
+    # tomlkit keeps the file's comments, order and array layout.
+    document = tomlkit.parse(text)
+    project = document.get("project")
+    if project is None:
         raise ValueError("pyproject.toml has no [project] table")
-    deps = re.search(r"(?m)^dependencies\s*=\s*\[", project.group(1))
-    if not deps:
-        # After the table's last line: a file without a final newline must stay valid TOML.
-        at = project.start(1) + len(project.group(1).rstrip())
-        return text[:at] + f'\ndependencies = ["{requirement}"]' + text[at:]
-    opening = project.start(1) + deps.end(0) - 1
-    closing, last, comma = _scan_array(text, opening)
-    if last > opening + 1 and not comma:
-        # Right after the last value, before any comment that follows it on its line.
-        text = text[:last] + "," + text[last:]
-        closing += 1
-    if "\n" not in text[opening:closing]:
-        gap = " " if last > opening + 1 else ""
-        return f'{text[:closing].rstrip()}{gap}"{requirement}"{text[closing:]}'
-    indent = re.search(r"\n([ \t]+)\S", text[opening:closing])
-    pad = indent.group(1) if indent else "    "
-    line_start = text.rfind("\n", 0, closing) + 1
-    if text[line_start:closing].strip():  # the "]" closes the last value's line
-        return f'{text[:closing]}\n{pad}"{requirement}",{text[closing:]}'
-    return f'{text[:line_start]}{pad}"{requirement}",\n{text[line_start:]}'
-
-
-def _scan_array(text: str, opening: int) -> tuple[int, int, bool]:
-    """The TOML array whose ``[`` is at ``opening``: where its ``]`` is, where its last value
-    ends, and whether a comma follows that value. Strings (``"requests[socks]"``) and comments
-    may hold brackets and commas."""
-    depth, last, comma, i = 0, opening + 1, False, opening
-    while i < len(text):
-        ch = text[i]
-        if ch == "#":
-            end = text.find("\n", i)
-            i = len(text) if end < 0 else end
-            continue
-        if ch in "\"'":
-            i += 1
-            while i < len(text) and text[i] != ch:
-                i += 2 if ch == '"' and text[i] == "\\" else 1
-            last, comma = i + 1, False
-        elif ch == "[":
-            depth += 1
-        elif ch == "]":
-            depth -= 1
-            if depth == 0:
-                return i, last, comma
-            last, comma = i + 1, False
-        elif ch == ",":
-            comma = True
-        elif not ch.isspace():
-            last, comma = i + 1, False
-        i += 1
-    raise ValueError("pyproject.toml: the dependencies array is not closed")
+    if "dependencies" in project:
+        project["dependencies"].append(requirement)
+    else:
+        project["dependencies"] = [requirement]
+    return tomlkit.dumps(document)
 
 
 def diagnose(view: RepoView, log_lines: list[str], cmd: str, resolve: ResolveImport) -> Iterator[Diagnosis]:
@@ -191,7 +157,7 @@ def diagnose(view: RepoView, log_lines: list[str], cmd: str, resolve: ResolveImp
         return
     source = sources[0]
     text = view.read(source) or ""
-    present = declared(text)
+    present = declared(source, text)
     additions: list[str] = []
     unresolved: list[str] = []
     already: list[str] = []

@@ -82,9 +82,12 @@ def test_requirements_sources_of_a_subdir_build() -> None:
 
 def test_declared_reads_requirements_files_and_pyproject() -> None:
     requirements = "# web\nFlask==3.0  # pinned\nrequests>=2 ; python_version > '3.8'\npython_dateutil\n-r other.txt\n--index-url https://x\n\n"
-    assert declared(requirements) == {"flask", "requests", "python-dateutil"}
+    assert declared("requirements.txt", requirements) == {"flask", "requests", "python-dateutil"}
     pyproject = '[project]\nname = "x"\ndependencies = [\n  "PyYAML>=6",\n  "uvicorn[standard]",\n]\n'
-    assert declared(pyproject) == {"pyyaml", "uvicorn"}
+    assert declared("pyproject.toml", pyproject) == {"pyyaml", "uvicorn"}
+    # Build requirements and tool settings are not the project's dependencies.
+    with_build = '[build-system]\nrequires = [\n  "setuptools>=77",\n]\n\n' + pyproject + '[tool.x]\nplugins = [\n  "click",\n]\n'
+    assert declared("pyproject.toml", with_build) == {"pyyaml", "uvicorn"}
 
 
 # --- add_requirement -----------------------------------------------------------------------
@@ -119,9 +122,14 @@ def test_add_to_pyproject_dependencies_array(array: str) -> None:
 
 
 def test_add_to_pyproject_keeps_the_multi_line_layout() -> None:
+    # The file's own style wins: comments stay, and a trailing comma only where the file has one.
     text = '[project]\nname = "x"\ndependencies = [\n  "flask>=2",  # web\n  "requests"\n]\n'
     assert add_requirement("pyproject.toml", text, "PyFooBar") == (
-        '[project]\nname = "x"\ndependencies = [\n  "flask>=2",  # web\n  "requests",\n  "PyFooBar",\n]\n'
+        '[project]\nname = "x"\ndependencies = [\n  "flask>=2",  # web\n  "requests",\n  "PyFooBar"\n]\n'
+    )
+    trailing = '[project]\nname = "x"\ndependencies = [\n    "flask>=2",\n    "requests",\n]\n'
+    assert add_requirement("pyproject.toml", trailing, "PyFooBar") == (
+        '[project]\nname = "x"\ndependencies = [\n    "flask>=2",\n    "requests",\n    "PyFooBar",\n]\n'
     )
 
 
