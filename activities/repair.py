@@ -7,7 +7,7 @@ import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from junitparser import JUnitXml
+from junitparser import JUnitXml, TestSuite
 from junitparser.junitparser import JUnitXmlError
 from temporalio import activity
 
@@ -97,15 +97,15 @@ class RepairActivities:
             spec.log_path.touch()
             outcome = sandbox.run(spec, activity.heartbeat, _should_stop)
             ref = self.store.put_file(spec.log_path)
-            raw = spec.log_path.read_bytes()
+            lines = logs.clean(spec.log_path.read_bytes())  # cleaned once, for both summaries
             return BuildResult(
                 label=request.label,
                 exit_code=outcome.exit_code,
                 timed_out=outcome.timed_out,
                 duration_s=round(outcome.duration_s, 3),
                 log=ref,
-                excerpt=logs.distill(raw),
-                signature=logs.signature(raw),
+                excerpt=logs.distill(lines),
+                signature=logs.signature(lines),
                 tests=read_junit(spec.junit_path),
                 sandbox=request.sandbox,
             )
@@ -166,7 +166,7 @@ def read_junit(path: Path) -> TestReport | None:
         # when a timed-out build was killed mid-write.
         return None
     report = TestReport()
-    suites = [xml] if xml._tag == "testsuite" else list(xml)
+    suites = [xml] if isinstance(xml, TestSuite) else list(xml)
     for suite in suites:
         for case in suite:
             kinds = {type(r).__name__ for r in case.result}

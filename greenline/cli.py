@@ -87,7 +87,7 @@ def repair(
     try:
         request = _repair_request(path, cmd, sandbox, auto_approve, known_good_env, engine, max_attempts, max_minutes, approval_timeout, build_timeout)
         workflow_id = workflow_id or f"repair-{uuid.uuid4().hex[:8]}"
-        result = asyncio.run(runtime.run_repair(request, workflow_id, _reporter(as_json), _ask_approval if sys.stdin.isatty() and not as_json else None))
+        result = asyncio.run(runtime.run_repair(request, workflow_id, _report_progress, _ask_approval if sys.stdin.isatty() and not as_json else None))
     except GreenlineError as error:
         _fail(str(error), as_json, workflow_id)
     _report(result, as_json)
@@ -100,7 +100,7 @@ def resume(
 ) -> None:
     """Serve and wait for an interrupted repair (the embedded server keeps it on disk)."""
     try:
-        result = asyncio.run(runtime.run_repair(None, workflow_id, _reporter(as_json), _ask_approval if sys.stdin.isatty() and not as_json else None))
+        result = asyncio.run(runtime.run_repair(None, workflow_id, _report_progress, _ask_approval if sys.stdin.isatty() and not as_json else None))
     except GreenlineError as error:
         _fail(str(error), as_json, workflow_id)
     _report(result, as_json)
@@ -190,10 +190,8 @@ def _repair_request(path: Path, cmd: str, sandbox: SandboxChoice, auto_approve: 
     )
 
 
-def _reporter(as_json: bool) -> runtime.Reporter:
-    def report(line: str) -> None:
-        err.print(line)
-    return report
+def _report_progress(line: str) -> None:
+    err.print(line)
 
 
 def _ask_approval(summary: str, diff: str) -> bool:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from models import Category, Diagnosis
 from specialists.repo_view import RepoView
+from specialists.secrets import SECRET_NAME, URL_CREDENTIALS
 
 NAME = "environment"
 
@@ -24,7 +25,6 @@ _PATTERNS = [
 ]
 _TEMPLATE = re.compile(r"(?:^|/)(?:\.env\.(?:example|sample|template|dist|defaults)|(?:[\w.-]+\.)?env\.(?:example|sample|template)|example\.env|[\w.-]+\.env\.(?:example|sample|template))$")
 _ENV_FILE = re.compile(r"(?:^|/)(?:\.env(?:\.[\w-]+)?|[\w.-]+\.env)$")
-_SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSW|PWD|PASSPHRASE|CREDENTIAL|PRIVATE|API_?KEY|ACCESS_?KEY|_KEY$|^KEY$|AUTH|COOKIE|SESSION|SIGNING|DSN|CERT", re.I)
 _PLACEHOLDER = re.compile(r"^(?:|changeme|change[-_]me|replace[-_]?me|todo|xxx+|\*+|<.*>|\$\{.*\}|your[-_].*|secret|password|none|null)$", re.I)
 
 
@@ -62,9 +62,9 @@ def parse_env(text: str) -> dict[str, str]:
 
 def looks_secret(name: str, value: str) -> bool:
     """A secret by its name, credentials in a URL, or a long random-looking token."""
-    if _SECRET_NAME.search(name):
+    if SECRET_NAME.search(name):
         return True
-    if re.search(r"://[^/\s:@]+:[^/\s@]+@", value):
+    if URL_CREDENTIALS.search(value):
         return True
     # Tokens and generated passwords are one unbroken, random-looking run mixing letters and
     # digits; URLs without credentials and paths are configuration, not secrets.
@@ -114,7 +114,11 @@ def diagnose(view: RepoView, log_lines: list[str], cmd: str) -> Iterator[Diagnos
             escalate_reason=reason,
         )
 
-    secret = [n for n in names if looks_secret(n, defaults.get(n, ("", ""))[0]) or _PLACEHOLDER.match(defaults.get(n, ("x", ""))[0])]
+    def must_not_copy(name: str) -> bool:
+        value = defaults[name][0] if name in defaults else None
+        return looks_secret(name, value or "") or (value is not None and bool(_PLACEHOLDER.match(value)))
+
+    secret = [n for n in names if must_not_copy(n)]
     if secret:
         yield escalate(
             f"{', '.join(secret)} looks like a secret (or its template value is a placeholder); Greenline never "

@@ -46,7 +46,7 @@ def error_lines(lines: list[str]) -> list[int]:
     return [i for i, line in enumerate(lines) if line and _ERROR_HINT.search(line.casefold()) and _ERROR.search(line)]
 
 
-def distill(raw: bytes | str, budget: int = 4096) -> str:
+def distill(raw: bytes | str | list[str], budget: int = 4096) -> str:
     """The excerpt that explains a failure, at most ``budget`` bytes, in log order.
 
     Priority: pytest's short summary and tracebacks' last frames and exception lines, then
@@ -97,7 +97,7 @@ def distill(raw: bytes | str, budget: int = 4096) -> str:
     return "\n".join(out)
 
 
-def signature(raw: bytes | str) -> str:
+def signature(raw: bytes | str | list[str]) -> str:
     """A fingerprint of *how* a build failed, stable across runs that differ only in numbers,
     paths, hashes and timestamps; two builds failing the same way share it."""
     lines = clean(raw)

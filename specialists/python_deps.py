@@ -44,8 +44,13 @@ def missing_modules(log_lines: list[str]) -> list[str]:
 
 def is_local_module(view: RepoView, top: str) -> bool:
     """True when the repo itself holds ``top`` (a package or module): not a dependency then."""
-    suffixes = (f"/{top}.py", f"/{top}/__init__.py")
-    return any(("/" + p).endswith(suffixes) or f"/{top}/" in "/" + p and p.endswith(".py") for p in view.paths())
+    for path in view.paths():
+        rooted = "/" + path
+        if rooted.endswith(f"/{top}.py"):
+            return True
+        if f"/{top}/" in rooted and path.endswith(".py"):  # a package, namespace packages included
+            return True
+    return False
 
 
 def requirements_sources(view: RepoView, cmd: str) -> list[str]:

@@ -9,14 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-# Names of variables whose values must never reach a build, a log or a prompt.
-SECRET_NAME = re.compile(
-    r"TOKEN|SECRET|PASSW|PASSPHRASE|CREDENTIAL|PRIVATE|API_?KEY|ACCESS_?KEY|SESSION|COOKIE|_AUTH|^AUTH|SIGNING|_KEY$|^KEY$|DSN$",
-    re.I,
-)
+from specialists.secrets import SECRET_NAME, URL_CREDENTIALS
+
 # Greenline's own settings and the worker's Python setup are not the build's business.
 _NOT_FOR_BUILDS = re.compile(r"^(?:GREENLINE_|TEMPORAL_|ANTHROPIC_|OTEL_|VIRTUAL_ENV$|PYTHONPATH$|PYTHONHOME$|PYTEST_ADDOPTS$|CONDA_)")
-_URL_CREDENTIALS = re.compile(r"://[^/\s:@]+:[^/\s@]+@")
 
 
 def scrubbed_environment(source: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -25,7 +21,7 @@ def scrubbed_environment(source: Mapping[str, str] | None = None) -> dict[str, s
     return {
         k: v
         for k, v in env.items()
-        if not SECRET_NAME.search(k) and not _NOT_FOR_BUILDS.search(k) and not _URL_CREDENTIALS.search(v)
+        if not SECRET_NAME.search(k) and not _NOT_FOR_BUILDS.search(k) and not URL_CREDENTIALS.search(v)
     }
 
 

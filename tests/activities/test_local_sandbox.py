@@ -145,3 +145,14 @@ def test_cleanup_kills_what_a_crashed_attempt_left_running(tmp_path: Path) -> No
         for proc in (mine, other):
             proc.kill()
             proc.wait()
+
+
+def test_scrubber_drops_secrets_but_keeps_ca_bundles_and_identities() -> None:
+    from activities.sandbox.base import scrubbed_environment
+
+    env = scrubbed_environment({
+        "GITHUB_TOKEN": "ghp_x", "DB_PASSWORD": "p", "SENTRY_DSN": "https://k@sentry/1",
+        "MIRROR": "https://user:pw@mirror.local/simple", "GREENLINE_STATE_DIR": "/s",
+        "SSL_CERT_FILE": "/etc/ssl/certs/ca.crt", "PIP_CERT": "/etc/ssl/certs/ca.crt", "GIT_AUTHOR_NAME": "Ada", "LANG": "C.UTF-8",
+    })
+    assert env == {"SSL_CERT_FILE": "/etc/ssl/certs/ca.crt", "PIP_CERT": "/etc/ssl/certs/ca.crt", "GIT_AUTHOR_NAME": "Ada", "LANG": "C.UTF-8"}
