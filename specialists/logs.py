@@ -30,8 +30,11 @@ _VOLATILE = re.compile(
 )
 
 
-def clean(raw: bytes | str) -> list[str]:
-    """Decode any bytes, drop ANSI codes and control garbage, keep what a ``\\r`` left visible."""
+def clean(raw: bytes | str | list[str]) -> list[str]:
+    """Decode any bytes, drop ANSI codes and control garbage, keep what a ``\\r`` left visible.
+    Lines that are already clean (a list) come back as they are."""
+    if isinstance(raw, list):
+        return raw
     text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
     lines = []
     for line in text.split("\n"):
