@@ -3,11 +3,12 @@ activities on the worker's thread pool; every dependency is injected."""
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from junitparser import JUnitXml, TestSuite
+from junitparser import Attr, JUnitXml, TestCase, TestSuite
 from junitparser.junitparser import JUnitXmlError
 from temporalio import activity
 
@@ -15,6 +16,7 @@ from activities import git, names
 from activities.artifacts import ArtifactStore
 from activities.errors import bad_input, publish_conflict
 from activities.sandbox import BuildSpec, Sandbox
+from activities.sandbox.base import SELECT_PLUGIN
 from models import (
     BuildRequest,
     BuildResult,
@@ -27,11 +29,13 @@ from models import (
     ReviewVerdict,
     SandboxKind,
     TestReport,
+    Triage,
+    TriageRequest,
     Verification,
     VerifyRequest,
     WorkspaceInfo,
 )
-from specialists import guardrail, logs, router
+from specialists import guardrail, logs, router, triage
 from specialists.python_deps import ResolveImport
 from specialists.repo_view import RepoView
 from specialists.verify import verify
@@ -51,7 +55,7 @@ class RepairActivities:
         self.scratch_dir = Path(scratch_dir) if scratch_dir else None
 
     def all(self) -> list[Callable[..., object]]:
-        return [self.prepare_workspace, self.run_build, self.diagnose, self.review_patch, self.verify_build, self.publish_fix]
+        return [self.prepare_workspace, self.run_build, self.triage, self.diagnose, self.review_patch, self.verify_build, self.publish_fix]
 
     @activity.defn(name=names.PREPARE_WORKSPACE)
     def prepare_workspace(self, request: RepairRequest) -> WorkspaceInfo:
@@ -84,6 +88,7 @@ class RepairActivities:
                 git.apply_patch(checkout, request.patch)
             meta = checkout / ".greenline"
             meta.mkdir(exist_ok=True)
+            select_path = _write_selection(meta, request.tests) if request.tests is not None else None
             spec = BuildSpec(
                 build_id=build_id,
                 workflow_id=request.workflow_id,
@@ -93,6 +98,7 @@ class RepairActivities:
                 log_path=Path(tmp) / "build.log",
                 junit_path=meta / "junit.xml",
                 timeout_s=request.timeout_s,
+                select_path=select_path,
             )
             spec.log_path.touch()
             outcome = sandbox.run(spec, activity.heartbeat, _should_stop)
@@ -110,12 +116,16 @@ class RepairActivities:
                 sandbox=request.sandbox,
             )
 
+    @activity.defn(name=names.TRIAGE)
+    def triage(self, request: TriageRequest) -> Triage:
+        return triage.classify(logs.clean(self.store.get(request.build.log)), request.build)
+
     @activity.defn(name=names.DIAGNOSE)
     def diagnose(self, request: DiagnoseRequest) -> Diagnosis:
         view = RepoView(git.tracked_files(request.repo_path, request.commit), request.subdir, request.base_patch)
         log = self.store.get(request.build.log)
         return router.diagnose(
-            view, log, request.cmd, resolve_import=self.resolve_import, tried_patch_ids=request.tried_patch_ids
+            view, log, request.cmd, resolve_import=self.resolve_import, tried_patch_ids=request.tried_patch_ids, tests=request.build.tests
         )
 
     @activity.defn(name=names.REVIEW_PATCH)
@@ -151,12 +161,31 @@ class RepairActivities:
             raise bad_input(f"sandbox {kind.value!r} is not available on this worker") from None
 
 
+def _write_selection(meta: Path, tests: list[str]) -> Path:
+    """The test selection of a rerun, and the pytest plugin that honours it, in the checkout."""
+    plugins = meta / "plugins"
+    plugins.mkdir()
+    shutil.copyfile(_SELECT_PLUGIN_SOURCE, plugins / f"{SELECT_PLUGIN}.py")
+    selection = plugins / "selection.txt"
+    selection.write_text("".join(f"{test}\n" for test in tests))
+    return selection
+
+
+_SELECT_PLUGIN_SOURCE = Path(__file__).parent / "sandbox" / "pytest_select.py"
+
+
 def _should_stop() -> bool:
     return activity.is_cancelled() or activity.is_worker_shutdown()
 
 
+class _PytestCase(TestCase):
+    # pytest's xunit1 family says which file a test is in: enough to give back its node id.
+    file = Attr()
+
+
 def read_junit(path: Path) -> TestReport | None:
-    """Per-test results from a JUnit XML file; ``None`` when the build wrote none."""
+    """Per-test results from a JUnit XML file, in the order the tests ran; ``None`` when the
+    build wrote none."""
     if not path.is_file() or path.stat().st_size == 0:
         return None
     try:
@@ -175,18 +204,45 @@ def read_junit(path: Path) -> TestReport | None:
                 # a collection error, not a test.
                 report.collection_errors += 1
                 continue
-            test_id = f"{case.classname}::{case.name}" if case.classname else case.name
+            test_id = node_id_of(_PytestCase.fromelem(case))
             report.collected += 1
+            if "Skipped" in kinds and not kinds & {"Failure", "Error"}:
+                report.skipped += 1
+                continue
+            report.executed_ids.append(test_id)
             if not kinds:
                 report.passed += 1
                 report.passed_ids.append(test_id)
-            elif "Skipped" in kinds:
-                report.skipped += 1
-            elif "Error" in kinds:
+                continue
+            if "Error" in kinds:
                 report.errors += 1
-                report.failed_ids.append(test_id)
             else:
                 report.failed += 1
-                report.failed_ids.append(test_id)
+            report.failed_ids.append(test_id)
+            if len(report.failure_messages) < _MAX_MESSAGES:
+                report.failure_messages[test_id] = _first_line(case)
     return report
 
+
+_MAX_MESSAGES = 50
+
+
+def node_id_of(case: _PytestCase) -> str:
+    """pytest's node id (``tests/test_x.py::TestY::test_z[p]``) when the XML names the file,
+    else JUnit's ``classname::name``."""
+    classname, name = case.classname or "", case.name or ""
+    file = case.file
+    if file and file.endswith(".py"):
+        module = file[: -len(".py")].replace("/", ".")
+        if classname == module or classname.startswith(module + "."):
+            classes = [c for c in classname[len(module) :].split(".") if c]
+            return "::".join([file, *classes, name])
+    return f"{classname}::{name}" if classname else name
+
+
+def _first_line(case: TestCase) -> str:
+    for result in case.result:
+        message = (result.message or result.text or "").strip()
+        if message:
+            return message.splitlines()[0][:300]
+    return ""

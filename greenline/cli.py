@@ -61,11 +61,8 @@ def _fail(message: str, as_json: bool, workflow_id: str | None = None) -> NoRetu
 
 
 def _error_contract(message: str, workflow_id: str | None) -> dict[str, object]:
-    return {
-        "workflow_id": workflow_id, "status": Status.FAILED.value, "classification": "none", "branch": None,
-        "patch": None, "attempts": 0, "duration_s": 0.0, "builds_run": 0, "tokens": {"input": 0, "output": 0},
-        "cost_usd": 0.0, "flaky_tests": [], "reason": message,
-    }
+    # The same keys as a finished repair's, so a script reads one shape whatever happened.
+    return {**RepairResult(workflow_id="", status=Status.FAILED, reason=message).to_json_contract(), "workflow_id": workflow_id}
 
 
 @app.command()

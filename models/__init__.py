@@ -2,6 +2,17 @@
 
 from models.build import ArtifactRef, BuildRequest, BuildResult, SandboxKind, TestReport
 from models.patch import Category, Diagnosis, Engine, FileChange, Patch, ReviewVerdict
+from models.policy import Policy, PolicyBudget
+from models.triage import (
+    RerunOutcome,
+    RerunPurpose,
+    RerunResult,
+    RerunStep,
+    Flakiness,
+    FlakinessVerdict,
+    Triage,
+    TriageRequest,
+)
 from models.repair import (
     ApprovalDecision,
     Attempt,
@@ -37,17 +48,27 @@ __all__ = [
     "FileChange",
     "Patch",
     "Phase",
+    "Policy",
+    "PolicyBudget",
     "PublishRequest",
     "PublishResult",
     "RepairRequest",
     "RepairResult",
     "RepairStatus",
+    "RerunOutcome",
+    "RerunPurpose",
+    "RerunResult",
+    "RerunStep",
     "ReviewRequest",
     "ReviewVerdict",
     "SandboxKind",
     "Spent",
     "Status",
+    "Flakiness",
     "TestReport",
+    "FlakinessVerdict",
+    "Triage",
+    "TriageRequest",
     "Verification",
     "VerifyRequest",
     "WorkspaceInfo",

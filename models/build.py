@@ -26,7 +26,8 @@ class ArtifactRef(BaseModel):
 
 
 class TestReport(BaseModel):
-    """Per-test results of one build, read from JUnit XML."""
+    """Per-test results of one build, read from JUnit XML. Test ids are pytest node ids
+    (``tests/test_x.py::TestY::test_z[param]``) when the XML says which file a test is in."""
 
     collected: int = 0
     passed: int = 0
@@ -36,6 +37,11 @@ class TestReport(BaseModel):
     collection_errors: int = 0
     passed_ids: list[str] = Field(default_factory=list)
     failed_ids: list[str] = Field(default_factory=list)
+    # Every test that ran (not skipped), in the order it ran: the order a flaky-test triage
+    # replays to find the test that pollutes another.
+    executed_ids: list[str] = Field(default_factory=list)
+    # The first line of each failing test's failure (``AssertionError: assert 4 == 5``).
+    failure_messages: dict[str, str] = Field(default_factory=dict)
 
 
 class BuildRequest(BaseModel):
@@ -50,6 +56,8 @@ class BuildRequest(BaseModel):
     patch: Patch | None = None
     timeout_s: int = 1800
     label: str = "build"
+    # Run only these tests, in this order (a triage rerun); ``None`` runs the build's own selection.
+    tests: list[str] | None = None
 
 
 class BuildResult(BaseModel):

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from models.build import BuildResult, SandboxKind
 from models.patch import Category, Diagnosis, Engine, Patch, ReviewVerdict
+from models.triage import FlakinessVerdict, Triage
 
 
 class Budget(BaseModel):
@@ -17,6 +18,9 @@ class Budget(BaseModel):
     max_wall_s: float = Field(default=3600.0, gt=0)
     max_tokens: int = Field(default=200_000, ge=0)
     max_usd: float = Field(default=2.0, ge=0)
+    # Triage: reruns of failing tests (each a small build) and retries of transient failures.
+    max_reruns: int = Field(default=10, ge=0, le=100)
+    max_transient_retries: int = Field(default=2, ge=0, le=10)
 
 
 class Spent(BaseModel):
@@ -28,6 +32,7 @@ class Spent(BaseModel):
     tokens_output: int = 0
     usd: float = 0.0
     build_s: float = 0.0
+    reruns: int = 0
 
 
 class RepairRequest(BaseModel):
@@ -45,6 +50,8 @@ class RepairRequest(BaseModel):
     known_good_env: str | None = None
     # Builds run on workers of this task queue (hosts with docker); ``None``: the workflow's own.
     sandbox_task_queue: str | None = None
+    # First wait before retrying a build that failed on the network; doubles at each retry.
+    retry_delay_s: float = Field(default=15.0, ge=0)
 
 
 class WorkspaceInfo(BaseModel):
@@ -67,6 +74,7 @@ class Status(StrEnum):
 class Phase(StrEnum):
     PREPARING = "preparing"
     BUILDING = "building"
+    TRIAGING = "triaging"
     DIAGNOSING = "diagnosing"
     REVIEWING = "reviewing"
     REBUILDING = "rebuilding"
@@ -151,6 +159,7 @@ class RepairStatus(BaseModel):
     spent: Spent
     budget: Budget
     classification: Category | None = None
+    triage: Triage | None = None
     last_verdict: str | None = None
     pending_patch: Patch | None = None
     pending_diagnosis: str | None = None
@@ -170,6 +179,8 @@ class RepairResult(BaseModel):
     duration_s: float = 0.0
     reason: str = ""
     flaky_tests: list[str] = Field(default_factory=list)
+    triage: Triage | None = None
+    test_verdicts: list[FlakinessVerdict] = Field(default_factory=list)
     failing_build: BuildResult | None = None
     audit: list[AuditEvent] = Field(default_factory=list)
     approver: str | None = None
@@ -179,6 +190,8 @@ class RepairResult(BaseModel):
             "workflow_id": self.workflow_id,
             "status": self.status.value,
             "classification": self.classification.value if self.classification else "none",
+            "confidence": self.triage.confidence if self.triage else None,
+            "evidence": list(self.triage.evidence) if self.triage else [],
             "branch": self.branch,
             "patch": self.patch.diff if self.patch else None,
             "attempts": self.spent.attempts,
@@ -187,6 +200,7 @@ class RepairResult(BaseModel):
             "tokens": {"input": self.spent.tokens_input, "output": self.spent.tokens_output},
             "cost_usd": round(self.spent.usd, 6),
             "flaky_tests": list(self.flaky_tests),
+            "polluters": {v.test: list(v.polluters) for v in self.test_verdicts if v.polluters},
             "reason": self.reason,
         }
 

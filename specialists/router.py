@@ -3,16 +3,13 @@ first diagnosis whose patch has not been tried yet (or the best-founded escalati
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
-from models import Category, Diagnosis
-from specialists import env_config, python_deps
+from models import Category, Diagnosis, TestReport
+from specialists import env_config, logic, python_deps
 from specialists.logs import clean, error_lines
 from specialists.python_deps import ResolveImport
 from specialists.repo_view import RepoView
-
-_ASSERTION = re.compile(r"^E\s+(?:AssertionError|assert\b)|^FAILED .*(?:AssertionError|assert)")
 
 
 def diagnose(
@@ -22,6 +19,7 @@ def diagnose(
     *,
     resolve_import: ResolveImport,
     tried_patch_ids: Iterable[str] = (),
+    tests: TestReport | None = None,
 ) -> Diagnosis:
     lines = clean(log)
     tried = set(tried_patch_ids)
@@ -41,16 +39,9 @@ def diagnose(
             )
     if escalations:
         return max(escalations, key=lambda d: d.confidence)
-    assertions = [line.strip() for line in lines if _ASSERTION.search(line)]
-    if assertions:
-        return Diagnosis(
-            category=Category.LOGIC,
-            specialist="router",
-            summary="a test assertion fails deterministically in the project's own code",
-            evidence=assertions[:6],
-            confidence=0.6,
-            escalate_reason="logic error: a test assertion fails; the rule playbooks do not change source code. " + assertions[0][:200],
-        )
+    logic_error = logic.diagnose(lines, tests)
+    if logic_error is not None:
+        return logic_error
     errors = [lines[i].strip() for i in error_lines(lines)] or [line.strip() for line in lines if line.strip()]
     evidence = errors[-5:]
     return Diagnosis(

@@ -24,6 +24,9 @@ GREENLINE = [sys.executable, "-m", "greenline"]
 CONTRACT_KEYS = {
     "workflow_id", "status", "classification", "branch", "patch", "attempts", "duration_s",
     "builds_run", "tokens", "cost_usd", "flaky_tests", "reason",
+    # Triage (issue 3): how sure the classification is, the lines and reruns it rests on,
+    # and for order-dependent tests the tests that pollute them.
+    "confidence", "evidence", "polluters",
 }
 
 

@@ -51,6 +51,7 @@ def _retry(attempts: int, first: float = 1.0, maximum: float = 30.0) -> RetryPol
 
 PREPARE = PhaseOptions(timedelta(minutes=2), _retry(3))
 BUILD = PhaseOptions(timedelta(minutes=32), _retry(3, first=2.0), heartbeat=BUILD_HEARTBEAT)
+TRIAGE = PhaseOptions(timedelta(minutes=2), _retry(3))
 DIAGNOSE = PhaseOptions(timedelta(minutes=5), _retry(3))
 REVIEW = PhaseOptions(timedelta(minutes=1), _retry(3))
 VERIFY = PhaseOptions(timedelta(minutes=1), _retry(3))

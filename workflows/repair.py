@@ -32,15 +32,25 @@ with workflow.unsafe.imports_passed_through():
         RepairRequest,
         RepairResult,
         RepairStatus,
+        RerunOutcome,
         ReviewRequest,
         ReviewVerdict,
         Spent,
         Status,
+        Flakiness,
+        FlakinessVerdict,
+        Triage,
+        TriageRequest,
         Verification,
         VerifyRequest,
         WorkspaceInfo,
     )
-    from workflows import phases
+    from workflows import flaky_triage, phases
+
+# Histories recorded before triage existed replay without it.
+TRIAGE_PATCH = "triage-v1"
+# Failing tests whose reruns a triage makes at most (the first ones to fail).
+MAX_TESTS_RERUN = 5
 
 
 class _Finished(Exception):
@@ -62,6 +72,9 @@ class RepairWorkflow:
         self._attempts: list[Attempt] = []
         self._tried: set[str] = set()
         self._classification: Category | None = None
+        self._triage: Triage | None = None
+        self._verdicts: list[FlakinessVerdict] = []
+        self._flaky_tests: list[str] = []
         self._pending: Patch | None = None
         self._pending_diagnosis: Diagnosis | None = None
         self._decision: ApprovalDecision | None = None
@@ -80,6 +93,7 @@ class RepairWorkflow:
             spent=self._spent,
             budget=self._request.budget,
             classification=self._classification,
+            triage=self._triage,
             last_verdict=self._last_verdict,
             pending_patch=self._pending if self._phase == Phase.AWAITING_APPROVAL else None,
             pending_diagnosis=self._pending_diagnosis.summary if self._pending_diagnosis else None,
@@ -130,6 +144,8 @@ class RepairWorkflow:
             failing = await self._build(request, workspace, None, "failing build")
             if failing.passed:
                 raise _Finished(Status.GREEN, "the build passes; nothing to repair")
+            if workflow.patched(TRIAGE_PATCH):
+                failing = await self._triage_failure(request, workspace, failing)
             fix = await self._repair_loop(request, workspace, failing)
             await self._await_approval(request, fix)
             branch = await self._publish(request, workspace, fix)
@@ -146,6 +162,9 @@ class RepairWorkflow:
             workflow_id=self._id,
             status=self._status,
             classification=self._classification,
+            triage=self._triage,
+            test_verdicts=self._verdicts,
+            flaky_tests=self._flaky_tests,
             branch=branch,
             patch=fix if self._status in (Status.REPAIRED, Status.REJECTED, Status.ESCALATED) else None,
             attempts=self._attempts,
@@ -166,7 +185,8 @@ class RepairWorkflow:
             attempt = Attempt(number=self._spent.attempts, diagnosis=await self._diagnose(request, workspace, current, base_patch))
             self._attempts.append(attempt)
             diagnosis = attempt.diagnosis
-            self._classification = diagnosis.category
+            if self._triage is None or diagnosis.category != Category.UNKNOWN:
+                self._classification = diagnosis.category
             if diagnosis.patch is None:
                 raise _Finished(Status.ESCALATED, diagnosis.escalate_reason or f"no fix known: {diagnosis.summary}")
             patch = diagnosis.patch
@@ -199,6 +219,70 @@ class RepairWorkflow:
                 # The patch moved the build past its first failure: keep it and build on it.
                 base_patch, current = patch, attempt.rebuild
 
+    # ------------------------------------------------------------------ triage
+    async def _triage_failure(self, request: RepairRequest, workspace: WorkspaceInfo, failing: BuildResult) -> BuildResult:
+        """Classify the failure before any specialist sees it: retry transient ones, rerun
+        failing tests to tell flaky and order-dependent from logic. Returns the failing build
+        the repair starts from (a retry's, when a retry failed another way)."""
+        retries = 0
+        while True:
+            triage = await self._classify(failing, request)
+            if triage.category == Category.INFRA_TRANSIENT:
+                if retries >= request.budget.max_transient_retries:
+                    raise _Finished(Status.ESCALATED, f"the transient failure persists after {retries} retr{'y' if retries == 1 else 'ies'}: {_last(triage.evidence)}")
+                retries += 1
+                delay = request.retry_delay_s * 2 ** (retries - 1)
+                self._note(f"transient failure ({_last(triage.evidence)}): retry {retries} of {request.budget.max_transient_retries} in {delay:.0f}s")
+                await workflow.sleep(timedelta(seconds=delay))
+                self._check_budget(request, before="a retry")
+                failing = await self._build(request, workspace, None, f"retry #{retries} after a transient failure")
+                if failing.passed:
+                    raise _Finished(Status.GREEN, f"the build passed on retry {retries}: the failure was transient ({_last(triage.evidence)})")
+                continue
+            if triage.rerun_tests:
+                triage = await self._rerun_failing_tests(request, workspace, failing, triage)
+                if triage.category in (Category.FLAKY, Category.ORDER_DEPENDENT):
+                    raise _Finished(Status.FLAKY, triage.summary)
+            return failing
+
+    async def _classify(self, failing: BuildResult, request: RepairRequest) -> Triage:
+        self._phase = Phase.TRIAGING
+        triage = await workflow.execute_activity(
+            names.TRIAGE, TriageRequest(build=failing, cmd=request.cmd), result_type=Triage, **phases.TRIAGE.kwargs()
+        )
+        self._set_triage(triage)
+        return triage
+
+    async def _rerun_failing_tests(self, request: RepairRequest, workspace: WorkspaceInfo, failing: BuildResult, triage: Triage) -> Triage:
+        executed = failing.tests.executed_ids if failing.tests else []
+        verdicts: list[FlakinessVerdict] = []
+        for test in triage.failing_tests[:MAX_TESTS_RERUN]:
+            before = flaky_triage.tests_before(test, executed)
+            outcomes: list[RerunOutcome] = []
+            while True:
+                left = request.budget.max_reruns - self._spent.reruns
+                step = flaky_triage.next_step(test, before, outcomes, max_reruns=len(outcomes) + max(0, left))
+                if isinstance(step, FlakinessVerdict):
+                    break
+                self._check_budget(request, before="a rerun")
+                self._spent.reruns += 1
+                build = await self._build(request, workspace, None, f"rerun {self._spent.reruns}: {step.describe()}", tests=step.selection)
+                outcomes.append(RerunOutcome(step=step, result=flaky_triage.result_of(test, build), duration_s=build.duration_s))
+            verdicts.append(step)
+            self._note(f"{test}: {step.kind.value} (confidence {step.confidence}): {step.reason}")
+            if step.kind == Flakiness.DETERMINISTIC:
+                break  # the build is broken whatever else is flaky: no need to rerun more
+        self._verdicts = verdicts
+        self._flaky_tests = [v.test for v in verdicts if v.kind in (Flakiness.FLAKY, Flakiness.ORDER_DEPENDENT)]
+        concluded = flaky_triage.from_verdicts(verdicts, triage.failing_tests)
+        self._set_triage(concluded)
+        return concluded
+
+    def _set_triage(self, triage: Triage) -> None:
+        self._triage = triage
+        self._classification = triage.category
+        self._note(f"triage: {triage.category.value} (confidence {triage.confidence}): {triage.summary}")
+
     # ------------------------------------------------------------------ phases
     async def _prepare(self, request: RepairRequest) -> WorkspaceInfo:
         self._phase = Phase.PREPARING
@@ -206,8 +290,11 @@ class RepairWorkflow:
             names.PREPARE_WORKSPACE, request, result_type=WorkspaceInfo, **phases.PREPARE.kwargs()
         )
 
-    async def _build(self, request: RepairRequest, workspace: WorkspaceInfo, patch: Patch | None, label: str) -> BuildResult:
-        self._phase = Phase.BUILDING if patch is None else Phase.REBUILDING
+    async def _build(
+        self, request: RepairRequest, workspace: WorkspaceInfo, patch: Patch | None, label: str, tests: list[str] | None = None
+    ) -> BuildResult:
+        if tests is None:
+            self._phase = Phase.BUILDING if patch is None else Phase.REBUILDING
         result = await workflow.execute_activity(
             names.RUN_BUILD,
             BuildRequest(
@@ -220,6 +307,7 @@ class RepairWorkflow:
                 patch=patch,
                 timeout_s=request.build_timeout_s,
                 label=label,
+                tests=tests,
             ),
             result_type=BuildResult,
             task_queue=request.sandbox_task_queue,
@@ -325,6 +413,10 @@ class RepairWorkflow:
     def _note(self, message: str) -> None:
         workflow.logger.info(message)
         self._audit.append(AuditEvent(at=workflow.now().isoformat(), phase=self._phase, message=message))
+
+
+def _last(evidence: list[str]) -> str:
+    return evidence[-1][:200] if evidence else "no error line"
 
 
 def _root_message(err: BaseException) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,26 @@ class BuildSpec:
     junit_path: Path
     timeout_s: int
     env: dict[str, str] = field(default_factory=dict)
+    # A file of test ids, one a line: pytest runs only these, in this order (triage reruns).
+    # The ``greenline_select`` plugin sits next to it.
+    select_path: Path | None = None
+
+
+SELECT_PLUGIN = "greenline_select"
+
+
+def pytest_environment(spec: BuildSpec, inside: Callable[[Path], str]) -> dict[str, str]:
+    """What tells pytest to write JUnit XML (with file names, so test ids are node ids) and,
+    for a rerun, to run only the selected tests. ``inside`` maps a checkout path to the path
+    the build sees."""
+    args = [f"--junitxml={inside(spec.junit_path)}", "-o", "junit_family=xunit1"]
+    env: dict[str, str] = {}
+    if spec.select_path is not None:
+        args += ["-p", SELECT_PLUGIN]
+        env["GREENLINE_SELECT"] = inside(spec.select_path)
+        env["PYTHONPATH"] = inside(spec.select_path.parent)
+    env["PYTEST_ADDOPTS"] = shlex.join(args)
+    return env
 
 
 @dataclass

@@ -23,7 +23,7 @@ import docker.errors
 from docker.models.containers import Container
 
 from activities.errors import sandbox_unavailable
-from activities.sandbox.base import BuildCancelled, BuildSpec, Outcome, ShouldStop, Tick, scrubbed_environment
+from activities.sandbox.base import BuildCancelled, BuildSpec, Outcome, ShouldStop, Tick, pytest_environment, scrubbed_environment
 
 DEFAULT_IMAGE = "greenline-sandbox:bookworm"
 _SANDBOX_UID = 10001
@@ -92,7 +92,7 @@ class DockerSandbox:
                 "HOME": "/tmp/home",
                 "VIRTUAL_ENV": "/tmp/venv",
                 "PATH": "/tmp/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                "PYTEST_ADDOPTS": f"--junitxml={_WORKSPACE}/{spec.junit_path.relative_to(spec.checkout)}",
+                **pytest_environment(spec, lambda path: f"{_WORKSPACE}/{path.relative_to(spec.checkout)}"),
                 "GREENLINE_BUILD_CMD": spec.cmd,
                 "PYTHONDONTWRITEBYTECODE": "1",
             }

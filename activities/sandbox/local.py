@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from activities.sandbox.base import BuildCancelled, BuildSpec, Outcome, ShouldStop, Tick, scrubbed_environment
+from activities.sandbox.base import BuildCancelled, BuildSpec, Outcome, ShouldStop, Tick, pytest_environment, scrubbed_environment
 
 _GRACE_S = 5.0
 
@@ -36,8 +36,8 @@ class LocalSandbox:
             {
                 "VIRTUAL_ENV": str(venv),
                 "PATH": f"{bindir}{os.pathsep}{env.get('PATH', os.defpath)}",
-                "PYTEST_ADDOPTS": f"--junitxml={spec.junit_path}",
                 "GREENLINE_BUILD_ID": spec.build_id,
+                **pytest_environment(spec, str),
             }
         )
         # Making the venv is part of the build: it is what a fresh CI runner does too.

@@ -35,12 +35,13 @@ class TestGroup:
 """
 
 
-def junit_of(tmp_path: Path, name: str, source: str) -> Path:
+def junit_of(tmp_path: Path, name: str, source: str, *options: str) -> Path:
+    (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
     (tmp_path / name).write_text(source)
     xml = tmp_path / "junit.xml"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:asyncio", f"--junitxml={xml}", name],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:asyncio", f"--junitxml={xml}", *options, name],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -58,6 +59,20 @@ def test_pass_fail_skip_and_error(tmp_path: Path) -> None:
     assert report.collection_errors == 0
     assert report.passed_ids == ["test_mixed::test_passes", "test_mixed.TestGroup::test_in_class"]
     assert sorted(report.failed_ids) == ["test_mixed::test_errors", "test_mixed::test_fails"]
+
+
+def test_with_file_names_ids_are_node_ids_in_run_order_with_failure_messages(tmp_path: Path) -> None:
+    # What the sandboxes ask pytest for: the xunit1 family names each test's file.
+    report = read_junit(junit_of(tmp_path, "tests/test_mixed.py", MIXED, "-o", "junit_family=xunit1"))
+    assert report is not None
+    assert report.executed_ids == [
+        "tests/test_mixed.py::test_passes",
+        "tests/test_mixed.py::test_fails",
+        "tests/test_mixed.py::test_errors",
+        "tests/test_mixed.py::TestGroup::test_in_class",
+    ]
+    assert report.failure_messages["tests/test_mixed.py::test_fails"] == "assert 1 == 2"
+    assert "fixture setup fails" in report.failure_messages["tests/test_mixed.py::test_errors"]
 
 
 def test_a_module_that_fails_to_import_is_a_collection_error(tmp_path: Path) -> None:

@@ -69,7 +69,7 @@ def test_the_build_runs_in_its_subdir_with_pytest_writing_junit(sandbox: LocalSa
     spec.subdir = "svc"
     (spec.checkout / "svc").mkdir()
     assert sandbox.run(spec, lambda details: None, never_stop).exit_code == 0
-    assert spec.log_path.read_text().splitlines() == [str(spec.checkout / "svc"), f"--junitxml={spec.junit_path}"]
+    assert spec.log_path.read_text().splitlines() == [str(spec.checkout / "svc"), f"--junitxml={spec.junit_path} -o junit_family=xunit1"]
 
 
 def test_a_timeout_kills_the_whole_process_group(sandbox: LocalSandbox, tmp_path: Path) -> None:

@@ -23,6 +23,9 @@ from models import (
     ReviewRequest,
     ReviewVerdict,
     SandboxKind,
+    TestReport,
+    Triage,
+    TriageRequest,
     Verification,
     VerifyRequest,
     WorkspaceInfo,
@@ -33,7 +36,7 @@ def patch(pin: str) -> Patch:
     return Patch(changes=[FileChange(path="requirements.txt", content=f"{pin}\n")], diff=f"+{pin}\n")
 
 
-def build_result(label: str, exit_code: int, signature: str = "sig-a") -> BuildResult:
+def build_result(label: str, exit_code: int, signature: str = "sig-a", tests: TestReport | None = None) -> BuildResult:
     return BuildResult(
         label=label,
         exit_code=exit_code,
@@ -42,24 +45,45 @@ def build_result(label: str, exit_code: int, signature: str = "sig-a") -> BuildR
         excerpt="E   ModuleNotFoundError: No module named 'yaml'" if exit_code else "",
         signature=signature if exit_code else "green",
         sandbox=SandboxKind.LOCAL,
+        tests=tests,
     )
+
+
+def report(executed: list[str], failed: list[str]) -> TestReport:
+    """Per-test results: ``executed`` in run order, ``failed`` among them."""
+    passed = [t for t in executed if t not in failed]
+    return TestReport(
+        collected=len(executed), passed=len(passed), failed=len(failed),
+        passed_ids=passed, failed_ids=[t for t in executed if t in failed], executed_ids=list(executed),
+    )
+
+
+DEPENDENCY_TRIAGE = Triage(category=Category.DEPENDENCY, confidence=0.8, summary="a module is missing")
 
 
 @dataclass
 class FakeActivities:
-    """``fix_ids``: patch ids whose rebuild passes; ``diagnoses``: returned in turn (last repeats)."""
+    """``fix_ids``: patch ids whose rebuild passes; ``diagnoses``, ``triages`` and
+    ``initial_exit_codes`` (of builds without a patch): returned in turn (the last repeats);
+    ``tests``: the per-test results of builds without a patch; ``rerun``: which of a rerun's
+    selected tests fail."""
 
     diagnoses: list[Diagnosis] = field(default_factory=list)
     fix_ids: set[str] = field(default_factory=set)
     refused_ids: set[str] = field(default_factory=set)
     initial_exit_code: int = 1
+    initial_exit_codes: list[int] = field(default_factory=list)
+    triages: list[Triage] = field(default_factory=lambda: [DEPENDENCY_TRIAGE])
+    tests: TestReport | None = None
+    rerun: Callable[[list[str]], list[str]] | None = None
     builds: list[BuildRequest] = field(default_factory=list)
+    triage_calls: list[TriageRequest] = field(default_factory=list)
     diagnose_calls: list[DiagnoseRequest] = field(default_factory=list)
     published: list[PublishRequest] = field(default_factory=list)
     on_build: Callable[[BuildRequest], None] | None = None
 
     def all(self) -> list[Callable[..., object]]:
-        return [self.prepare_workspace, self.run_build, self.diagnose, self.review_patch, self.verify_build, self.publish_fix]
+        return [self.prepare_workspace, self.run_build, self.triage, self.diagnose, self.review_patch, self.verify_build, self.publish_fix]
 
     @activity.defn(name=names.PREPARE_WORKSPACE)
     async def prepare_workspace(self, request: RepairRequest) -> WorkspaceInfo:
@@ -70,10 +94,21 @@ class FakeActivities:
         self.builds.append(request)
         if self.on_build:
             self.on_build(request)
+        if request.tests is not None:
+            assert self.rerun is not None, "a rerun the test did not expect"
+            failed = self.rerun(request.tests)
+            return build_result(request.label, 1 if failed else 0, tests=report(request.tests, failed))
         if request.patch is None:
-            return build_result(request.label, self.initial_exit_code)
+            unpatched = [b for b in self.builds if b.patch is None and b.tests is None]
+            codes = self.initial_exit_codes or [self.initial_exit_code]
+            return build_result(request.label, codes[min(len(unpatched), len(codes)) - 1], tests=self.tests)
         passed = request.patch.id in self.fix_ids
         return build_result(request.label, 0 if passed else 1, signature=f"sig-{request.patch.id}")
+
+    @activity.defn(name=names.TRIAGE)
+    async def triage(self, request: TriageRequest) -> Triage:
+        self.triage_calls.append(request)
+        return self.triages[min(len(self.triage_calls), len(self.triages)) - 1]
 
     @activity.defn(name=names.DIAGNOSE)
     async def diagnose(self, request: DiagnoseRequest) -> Diagnosis:
