@@ -88,7 +88,7 @@ class RepairActivities:
                 git.apply_patch(checkout, request.patch)
             meta = checkout / ".greenline"
             meta.mkdir(exist_ok=True)
-            select_path = _write_selection(meta, request.tests) if request.tests is not None else None
+            select_path = write_selection(meta, request.tests) if request.tests is not None else None
             spec = BuildSpec(
                 build_id=build_id,
                 workflow_id=request.workflow_id,
@@ -161,7 +161,7 @@ class RepairActivities:
             raise bad_input(f"sandbox {kind.value!r} is not available on this worker") from None
 
 
-def _write_selection(meta: Path, tests: list[str]) -> Path:
+def write_selection(meta: Path, tests: list[str]) -> Path:
     """The test selection of a rerun, and the pytest plugin that honours it, in the checkout."""
     plugins = meta / "plugins"
     plugins.mkdir()

@@ -33,6 +33,7 @@ class RerunPurpose(StrEnum):
     ISOLATED = "isolated"  # the test alone
     IN_ORDER = "in-order"  # the tests that ran before it in the failing build, then it
     BISECT = "bisect"  # a part of those tests, then it: looking for the one that pollutes it
+    CONFIRM = "confirm"  # the suspected polluter then it, or it alone: checking the suspect
 
 
 class RerunStep(BaseModel):
@@ -44,6 +45,8 @@ class RerunStep(BaseModel):
         if self.purpose == RerunPurpose.ISOLATED:
             return f"{self.test} alone"
         before = len(self.selection) - 1
+        if self.purpose == RerunPurpose.CONFIRM:
+            return f"{self.test} right after {self.selection[0]}" if before else f"{self.test} alone (check)"
         if self.purpose == RerunPurpose.IN_ORDER:
             return f"{self.test} after the {before} test(s) that ran before it"
         return f"{self.test} after {before} of the tests that ran before it ({_names(self.selection[:-1])})"

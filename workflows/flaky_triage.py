@@ -5,24 +5,27 @@ The planner is a pure function of the reruns made so far, so the workflow can dr
 rerun a durable activity; replay rebuilds the plan) and the benchmark can drive it without
 Temporal. It stops as soon as the verdict is certain:
 
-1. the test alone. Failing again, it is rerun alone up to ``confirmations`` times: a pass
+1. the test alone. Failing, it is rerun alone up to ``confirmations`` times in all: a pass
    proves flakiness; failing every time, it is deterministic.
 2. passing alone, the test is rerun after the tests that ran before it in the failing build:
    a pass there proves flakiness (same code, same order, both outcomes).
 3. failing after them again, it is order-dependent: the tests before it are bisected for the
    one that pollutes it (as iDFlakies and detect-test-pollution do): run the first half then
    the test; failing, the polluter is in that half; passing, it is in the other half (taken
-   without a run, and confirmed with one run when a single test is left).
+   without a run, and confirmed with one run when a single test is left). The suspect is then
+   checked (right after it the test fails, alone it passes) until that is sure.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from models import BuildResult, Category
 from models.triage import RerunOutcome, RerunPurpose, RerunResult, RerunStep, Flakiness, Triage, FlakinessVerdict
 
-CONFIRMATIONS = 2
+# Reruns alone that must all fail before a test is called deterministic: a test failing half
+# the time passes the 4 runs (with the build's) with probability 1/16.
+CONFIRMATIONS = 3
 
 
 def next_step(
@@ -75,33 +78,72 @@ def next_step(
         if not can_rerun:
             return verdict(Flakiness.INCONCLUSIVE, 0.5, "passed alone; no rerun left to try the original order")
         return rerun(RerunPurpose.IN_ORDER, before)
-    if in_order[0].result == RerunResult.PASSED:
+    if any(o.result == RerunResult.PASSED for o in in_order):
         return verdict(Flakiness.FLAKY, 1.0, f"failed and then passed after the same {len(before)} test(s) on the same code")
 
     candidates, confirmed, broken = _bisect(list(before), [o for o in outcomes if o.step.purpose == RerunPurpose.BISECT])
     if broken:
+        # No single part of the tests before it pollutes it: either it needs several of them,
+        # or it is flaky and the bisection followed chance. The original order again tells.
+        if len(in_order) == 1 and can_rerun:
+            return rerun(RerunPurpose.IN_ORDER, before)
         return verdict(
             Flakiness.ORDER_DEPENDENT,
-            0.75,
+            _confidence(fails=len(in_order), passes=1),
             "passes alone and fails after the tests that ran before it, but no single part of them pollutes it on its own",
         )
     if len(candidates) == 1 and confirmed:
-        return verdict(
-            Flakiness.ORDER_DEPENDENT,
-            1.0,
-            f"passes alone and fails right after {candidates[0]}",
-            candidates,
-        )
+        return _check_polluter(candidates[0], outcomes, can_rerun, verdict, rerun)
     if not can_rerun:
         return verdict(
             Flakiness.ORDER_DEPENDENT,
-            0.75,
+            min(0.75, _confidence(fails=1, passes=1)),
             f"passes alone and fails after the tests that ran before it; the polluter is among {len(candidates)} test(s) (rerun budget used up)",
             candidates,
         )
     if len(candidates) == 1:
         return rerun(RerunPurpose.BISECT, candidates)
     return rerun(RerunPurpose.BISECT, candidates[: len(candidates) // 2])
+
+
+# A suspected polluter is checked until the runs made after it was found make it this sure.
+POLLUTER_CONFIDENCE = 0.9
+
+
+def _check_polluter(
+    suspect: str,
+    outcomes: list[RerunOutcome],
+    can_rerun: bool,
+    verdict: Callable[..., FlakinessVerdict],
+    rerun: Callable[[RerunPurpose, Sequence[str]], RerunStep],
+) -> RerunStep | FlakinessVerdict:
+    """The bisection chose its suspect from the outcomes it saw, so those outcomes cannot also
+    vouch for it: a flaky test sends a bisection to a random "polluter". Runs made after the
+    suspect is fixed can: right after the suspect the test must fail, and alone pass, every
+    time. Any other outcome proves flakiness."""
+    checks = [o for o in outcomes if o.step.purpose == RerunPurpose.CONFIRM]
+    for check in checks:
+        if check.result == RerunResult.PASSED and len(check.step.selection) == 2:
+            return verdict(Flakiness.FLAKY, 1.0, f"failed and then passed right after {suspect} on the same code")
+        if check.result == RerunResult.FAILED and len(check.step.selection) == 1:
+            return verdict(Flakiness.FLAKY, 1.0, "passed alone and then failed alone on the same code")
+    after = sum(len(c.step.selection) == 2 for c in checks)
+    alone = len(checks) - after
+    # The first run alone and the first in the original order were chosen before any outcome.
+    confidence = _confidence(fails=1 + after, passes=1 + alone)
+    if confidence >= POLLUTER_CONFIDENCE or not can_rerun:
+        return verdict(Flakiness.ORDER_DEPENDENT, confidence, f"passes alone and fails right after {suspect}", [suspect])
+    return rerun(RerunPurpose.CONFIRM, [suspect] if after <= alone else [])
+
+
+def _confidence(*, fails: int, passes: int) -> float:
+    """How unlikely a test failing at random would fail in the ``fails`` runs with the
+    polluter(s) and pass in the ``passes`` runs without: the likelihood of that under a failure
+    rate q is q^f (1-q)^p, largest at q = f / (f + p); the confidence is one minus it."""
+    if passes == 0 or fails == 0:
+        return 0.5
+    rate = fails / (fails + passes)
+    return 1 - rate**fails * (1 - rate) ** passes
 
 
 def _bisect(before: list[str], runs: list[RerunOutcome]) -> tuple[list[str], bool, bool]:
