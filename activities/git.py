@@ -40,6 +40,12 @@ def checkout(repo: str | Path, commit: str, dest: Path) -> Path:
     return dest
 
 
+def read_file(repo: str | Path, commit: str, path: str) -> str | None:
+    """The text of ``path`` at ``commit``; ``None`` when the commit has no such file."""
+    proc = subprocess.run(["git", "cat-file", "blob", f"{commit}:{path}"], cwd=repo, capture_output=True, timeout=60)
+    return proc.stdout.decode("utf-8", errors="replace") if proc.returncode == 0 else None
+
+
 def tracked_files(repo: str | Path, commit: str, max_bytes: int = 512 * 1024) -> dict[str, str]:
     """Text of every file at ``commit`` up to ``max_bytes`` (binary files are left out)."""
     listing = git("ls-tree", "-r", "-l", "--full-tree", commit, cwd=repo)

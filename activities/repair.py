@@ -3,6 +3,7 @@ activities on the worker's thread pool; every dependency is injected."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
@@ -22,6 +23,7 @@ from models import (
     BuildResult,
     DiagnoseRequest,
     Diagnosis,
+    Policy,
     PublishRequest,
     PublishResult,
     RepairRequest,
@@ -36,7 +38,10 @@ from models import (
     WorkspaceInfo,
 )
 from specialists import guardrail, logs, router, triage
+from specialists.policy import FILENAME as POLICY_FILE
+from specialists.policy import PolicyError, parse_policy
 from specialists.python_deps import ResolveImport
+from specialists.redact import redact
 from specialists.repo_view import RepoView
 from specialists.verify import verify
 
@@ -71,7 +76,12 @@ class RepairActivities:
             raise bad_input(f"{request.subdir} is not a folder of {root}")
         if request.sandbox in self.sandboxes:
             self.sandboxes[request.sandbox].check()
-        return WorkspaceInfo(repo_path=str(root), commit=commit, branch=branch)
+        text = git.read_file(root, commit, POLICY_FILE)
+        try:
+            policy = parse_policy(text, source=f"{root / POLICY_FILE} (at {commit[:12]})") if text is not None else Policy()
+        except PolicyError as err:
+            raise bad_input(str(err)) from None
+        return WorkspaceInfo(repo_path=str(root), commit=commit, branch=branch, policy=policy)
 
     @activity.defn(name=names.RUN_BUILD)
     def run_build(self, request: BuildRequest) -> BuildResult:
@@ -104,33 +114,48 @@ class RepairActivities:
             outcome = sandbox.run(spec, activity.heartbeat, _should_stop)
             ref = self.store.put_file(spec.log_path)
             lines = logs.clean(spec.log_path.read_bytes())  # cleaned once, for both summaries
+            tests = read_junit(spec.junit_path)
+            if tests is not None:
+                tests.failure_messages = {k: _scrub(v) for k, v in tests.failure_messages.items()}
             return BuildResult(
                 label=request.label,
                 exit_code=outcome.exit_code,
                 timed_out=outcome.timed_out,
                 duration_s=round(outcome.duration_s, 3),
                 log=ref,
-                excerpt=logs.distill(lines),
+                excerpt=_scrub(logs.distill(lines)),
                 signature=logs.signature(lines),
-                tests=read_junit(spec.junit_path),
+                tests=tests,
                 sandbox=request.sandbox,
             )
 
     @activity.defn(name=names.TRIAGE)
     def triage(self, request: TriageRequest) -> Triage:
-        return triage.classify(logs.clean(self.store.get(request.build.log)), request.build)
+        found = triage.classify(logs.clean(self.store.get(request.build.log)), request.build)
+        return found.model_copy(update={"summary": _scrub(found.summary), "evidence": [_scrub(e) for e in found.evidence]})
 
     @activity.defn(name=names.DIAGNOSE)
     def diagnose(self, request: DiagnoseRequest) -> Diagnosis:
         view = RepoView(git.tracked_files(request.repo_path, request.commit), request.subdir, request.base_patch)
         log = self.store.get(request.build.log)
-        return router.diagnose(
+        diagnosis = router.diagnose(
             view, log, request.cmd, resolve_import=self.resolve_import, tried_patch_ids=request.tried_patch_ids, tests=request.build.tests
+        )
+        return diagnosis.model_copy(
+            update={
+                "summary": _scrub(diagnosis.summary),
+                "evidence": [_scrub(e) for e in diagnosis.evidence],
+                "escalate_reason": _scrub(diagnosis.escalate_reason) if diagnosis.escalate_reason else None,
+            }
         )
 
     @activity.defn(name=names.REVIEW_PATCH)
     def review_patch(self, request: ReviewRequest) -> ReviewVerdict:
-        return guardrail.review(request.patch)
+        # The reviewer judges removed lines and renames against the files as they were; files
+        # too big or binary to read are rebuilt from the patch's diff instead.
+        files = git.tracked_files(request.repo_path, request.commit)
+        base = {path: files[path] for path in request.patch.paths if path in files}
+        return guardrail.review(request.patch, policy=request.policy, base=base)
 
     @activity.defn(name=names.VERIFY_BUILD)
     def verify_build(self, request: VerifyRequest) -> Verification:
@@ -172,6 +197,13 @@ def write_selection(meta: Path, tests: list[str]) -> Path:
 
 
 _SELECT_PLUGIN_SOURCE = Path(__file__).parent / "sandbox" / "pytest_select.py"
+
+
+def _scrub(text: str) -> str:
+    """What leaves the worker (history, audit trail, reports) carries no secret: known token
+    formats, credentials in URLs, high-entropy tokens, and the values of this worker's
+    secret-named environment variables."""
+    return redact(text, env=os.environ)
 
 
 def _should_stop() -> bool:

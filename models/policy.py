@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from models.patch import Category
-from models.repair import Budget
+from models.budget import Budget
 
 
 class PolicyBudget(BaseModel):

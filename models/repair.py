@@ -6,21 +6,11 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from models.budget import Budget
 from models.build import BuildResult, SandboxKind
 from models.patch import Category, Diagnosis, Engine, Patch, ReviewVerdict
+from models.policy import Policy
 from models.triage import FlakinessVerdict, Triage
-
-
-class Budget(BaseModel):
-    """Limits of one repair. Checked by the workflow before every act phase."""
-
-    max_attempts: int = Field(default=3, ge=1, le=50)
-    max_wall_s: float = Field(default=3600.0, gt=0)
-    max_tokens: int = Field(default=200_000, ge=0)
-    max_usd: float = Field(default=2.0, ge=0)
-    # Triage: reruns of failing tests (each a small build) and retries of transient failures.
-    max_reruns: int = Field(default=10, ge=0, le=100)
-    max_transient_retries: int = Field(default=2, ge=0, le=10)
 
 
 class Spent(BaseModel):
@@ -55,11 +45,13 @@ class RepairRequest(BaseModel):
 
 
 class WorkspaceInfo(BaseModel):
-    """The repository under repair, pinned at the commit every build starts from."""
+    """The repository under repair, pinned at the commit every build starts from, and the
+    policy its ``.greenline.toml`` sets at that commit."""
 
     repo_path: str
     commit: str
     branch: str | None
+    policy: Policy = Field(default_factory=Policy)
 
 
 class Status(StrEnum):
@@ -100,6 +92,7 @@ class ReviewRequest(BaseModel):
     repo_path: str
     commit: str
     patch: Patch
+    policy: Policy = Field(default_factory=Policy)
 
 
 class VerifyRequest(BaseModel):

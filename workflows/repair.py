@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
         ApprovalDecision,
         Attempt,
         AuditEvent,
+        Budget,
         BuildRequest,
         BuildResult,
         Category,
@@ -69,6 +70,9 @@ class RepairWorkflow:
         self._phase = Phase.PREPARING
         self._spent = Spent()
         self._request: RepairRequest | None = None
+        self._workspace: WorkspaceInfo | None = None
+        # The request's budget with the repository policy's overrides laid over it.
+        self._budget: Budget | None = None
         self._attempts: list[Attempt] = []
         self._tried: set[str] = set()
         self._classification: Category | None = None
@@ -91,7 +95,7 @@ class RepairWorkflow:
             phase=self._phase,
             attempt=self._spent.attempts,
             spent=self._spent,
-            budget=self._request.budget,
+            budget=self._budget or self._request.budget,
             classification=self._classification,
             triage=self._triage,
             last_verdict=self._last_verdict,
@@ -114,6 +118,11 @@ class RepairWorkflow:
         if decision.patch_id is not None and decision.patch_id != self._pending.id:
             raise ValueError(
                 f"stale approval: patch {decision.patch_id} is not the pending patch {self._pending.id}"
+            )
+        approvers = self._workspace.policy.approvers if self._workspace else []
+        if approvers and decision.approver not in approvers:
+            raise ValueError(
+                f"{decision.approver} may not decide on repairs of this repository; its .greenline.toml names the approvers: {', '.join(approvers)}"
             )
 
     @workflow.signal
@@ -141,6 +150,8 @@ class RepairWorkflow:
         branch: str | None = None
         try:
             workspace = await self._prepare(request)
+            self._workspace = workspace
+            self._budget = workspace.policy.budget.apply(request.budget)
             failing = await self._build(request, workspace, None, "failing build")
             if failing.passed:
                 raise _Finished(Status.GREEN, "the build passes; nothing to repair")
@@ -228,11 +239,11 @@ class RepairWorkflow:
         while True:
             triage = await self._classify(failing, request)
             if triage.category == Category.INFRA_TRANSIENT:
-                if retries >= request.budget.max_transient_retries:
+                if retries >= self._limits(request).max_transient_retries:
                     raise _Finished(Status.ESCALATED, f"the transient failure persists after {retries} retr{'y' if retries == 1 else 'ies'}: {_last(triage.evidence)}")
                 retries += 1
                 delay = request.retry_delay_s * 2 ** (retries - 1)
-                self._note(f"transient failure ({_last(triage.evidence)}): retry {retries} of {request.budget.max_transient_retries} in {delay:.0f}s")
+                self._note(f"transient failure ({_last(triage.evidence)}): retry {retries} of {self._limits(request).max_transient_retries} in {delay:.0f}s")
                 await workflow.sleep(timedelta(seconds=delay))
                 self._check_budget(request, before="a retry")
                 failing = await self._build(request, workspace, None, f"retry #{retries} after a transient failure")
@@ -260,7 +271,7 @@ class RepairWorkflow:
             before = flaky_triage.tests_before(test, executed)
             outcomes: list[RerunOutcome] = []
             while True:
-                left = request.budget.max_reruns - self._spent.reruns
+                left = self._limits(request).max_reruns - self._spent.reruns
                 step = flaky_triage.next_step(test, before, outcomes, max_reruns=len(outcomes) + max(0, left))
                 if isinstance(step, FlakinessVerdict):
                     break
@@ -347,7 +358,7 @@ class RepairWorkflow:
         self._phase = Phase.REVIEWING
         verdict = await workflow.execute_activity(
             names.REVIEW_PATCH,
-            ReviewRequest(repo_path=workspace.repo_path, commit=workspace.commit, patch=patch),
+            ReviewRequest(repo_path=workspace.repo_path, commit=workspace.commit, patch=patch, policy=workspace.policy),
             result_type=ReviewVerdict,
             **phases.REVIEW.kwargs(),
         )
@@ -357,8 +368,11 @@ class RepairWorkflow:
     async def _await_approval(self, request: RepairRequest, fix: Patch) -> None:
         self._pending = fix
         self._phase = Phase.AWAITING_APPROVAL
-        if request.auto_approve:
-            self._take_decision(ApprovalDecision(approve=True, patch_id=fix.id, approver="auto-approve"))
+        category = self._pending_diagnosis.category if self._pending_diagnosis else None
+        by_policy = self._workspace is not None and category in self._workspace.policy.auto_approve_categories
+        if request.auto_approve or by_policy:
+            approver = "auto-approve" if request.auto_approve else f"policy: auto_approve_categories has {category}"
+            self._take_decision(ApprovalDecision(approve=True, patch_id=fix.id, approver=approver))
         else:
             self._note(f"waiting up to {request.approval_timeout_s:.0f}s for approval of patch {fix.id}")
             try:
@@ -395,7 +409,7 @@ class RepairWorkflow:
 
     # ------------------------------------------------------------------ budget and audit
     def _check_budget(self, request: RepairRequest, *, before: str) -> None:
-        budget, spent = request.budget, self._spent
+        budget, spent = self._limits(request), self._spent
         elapsed = (workflow.now() - workflow.info().start_time).total_seconds()
         reason = None
         if before == "diagnosis" and spent.attempts >= budget.max_attempts:
@@ -409,6 +423,9 @@ class RepairWorkflow:
         if reason:
             last = f"; last verdict: {self._last_verdict}" if self._last_verdict else ""
             raise _Finished(Status.ESCALATED, f"budget exhausted before {before}: {reason}{last}")
+
+    def _limits(self, request: RepairRequest) -> Budget:
+        return self._budget or request.budget
 
     def _note(self, message: str) -> None:
         workflow.logger.info(message)

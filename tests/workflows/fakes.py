@@ -17,6 +17,7 @@ from models import (
     Diagnosis,
     FileChange,
     Patch,
+    Policy,
     PublishRequest,
     PublishResult,
     RepairRequest,
@@ -81,13 +82,15 @@ class FakeActivities:
     diagnose_calls: list[DiagnoseRequest] = field(default_factory=list)
     published: list[PublishRequest] = field(default_factory=list)
     on_build: Callable[[BuildRequest], None] | None = None
+    policy: Policy = field(default_factory=Policy)
+    reviews: list[ReviewRequest] = field(default_factory=list)
 
     def all(self) -> list[Callable[..., object]]:
         return [self.prepare_workspace, self.run_build, self.triage, self.diagnose, self.review_patch, self.verify_build, self.publish_fix]
 
     @activity.defn(name=names.PREPARE_WORKSPACE)
     async def prepare_workspace(self, request: RepairRequest) -> WorkspaceInfo:
-        return WorkspaceInfo(repo_path=request.repo_path, commit="c0ffee", branch="main")
+        return WorkspaceInfo(repo_path=request.repo_path, commit="c0ffee", branch="main", policy=self.policy)
 
     @activity.defn(name=names.RUN_BUILD)
     async def run_build(self, request: BuildRequest) -> BuildResult:
@@ -118,6 +121,7 @@ class FakeActivities:
 
     @activity.defn(name=names.REVIEW_PATCH)
     async def review_patch(self, request: ReviewRequest) -> ReviewVerdict:
+        self.reviews.append(request)
         refused = request.patch.id in self.refused_ids
         return ReviewVerdict(patch_id=request.patch.id, accepted=not refused, findings=["tests-touched: tests/x.py"] if refused else [])
 
