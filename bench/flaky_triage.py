@@ -29,7 +29,7 @@ from pathlib import Path
 from activities.repair import read_junit, write_selection
 from activities.sandbox.base import BuildSpec, pytest_environment
 from bench.flaky_corpus import SCENARIOS, Scenario
-from models import Flakiness, FlakinessVerdict, RerunOutcome, TestReport
+from models import ArtifactRef, BuildResult, Flakiness, FlakinessVerdict, RerunOutcome, SandboxKind, TestReport
 from workflows import flaky_triage
 
 RESULTS = Path(__file__).parent / "results"
@@ -96,9 +96,8 @@ def fixed_n(project: Path, target: str, n: int) -> tuple[Flakiness, int, float]:
     raise RuntimeError(f"{target} never failed in {MAX_TRIES} runs")
 
 
-def _as_build(report: TestReport | None):  # a BuildResult-like object for result_of
-    from models import ArtifactRef, BuildResult, SandboxKind
-
+def _as_build(report: TestReport | None) -> BuildResult:
+    """A rerun's results in the shape the planner reads (the bench keeps no log)."""
     return BuildResult(
         label="rerun", exit_code=0, duration_s=0.0, log=ArtifactRef(sha256="", size=0, uri=""), excerpt="",
         signature="", tests=report, sandbox=SandboxKind.LOCAL,
