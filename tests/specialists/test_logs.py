@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from specialists.logs import clean, distill, error_lines, signature
 
 PYTEST_FAILURE = """\
@@ -125,6 +127,7 @@ def test_distill_prefers_the_summary_when_the_budget_is_tight() -> None:
 def test_distill_of_an_empty_or_blank_log_is_empty() -> None:
     assert distill(b"") == ""
     assert distill("\n\n   \n") == ""
+    assert distill([]) == ""
 
 
 def test_distill_handles_a_50_mb_log() -> None:
@@ -184,3 +187,251 @@ def test_signature_of_a_log_without_errors_uses_its_tail() -> None:
     assert signature("building\nstep 1\nKilled\n") == signature("building\nstep 2\nKilled\n")
     assert signature("building\nKilled\n") != signature("building\nSegmentation fault\n")
     assert len(signature("")) == 16
+
+
+# --- distill: what each kind of tool says --------------------------------------------------
+
+
+def ci_noise(count: int, start: int = 0) -> str:
+    """Ordinary build chatter: downloads with progress bars, compiler lines, passing tests."""
+    return "".join(
+        f"Downloading dep-{i}.tar.gz  {i % 100}%\r\x1b[2KDownloading dep-{i}.tar.gz 100%\n"
+        f"\x1b[32m  CC      src/module_{i}.o\x1b[0m\n"
+        f"test_module_{i}_handles_errors ... ok\n"
+        for i in range(start, start + count)
+    )
+
+
+AFTER_FAILURE = "".join(f"uploading cache part {i}/40 ({i * 3} MB)\n" for i in range(40)) + "Done. Your build exited with 1.\n"
+
+
+def failed_command(cmd: str, output: str, code: int = 1) -> str:
+    """A CI log in which ``cmd`` fails after ``output``, with noise before and clean-up after."""
+    return ci_noise(300) + f"$ {cmd}\n" + ci_noise(30, start=300) + output + f'The command "{cmd}" exited with {code}.\n' + AFTER_FAILURE
+
+
+PIP_CONFLICT = """\
+ERROR: Cannot install -r requirements.txt (line 2) and urllib3==2.0.7 because these package versions have conflicting dependencies.
+
+The conflict is caused by:
+    The user requested urllib3==2.0.7
+    botocore 1.31.64 depends on urllib3<1.27 and >=1.25.4; python_version < "3.10"
+
+To fix this you could try to:
+1. loosen the range of package versions you've specified
+2. remove package versions to allow pip attempt to solve the dependency conflict
+
+ERROR: ResolutionImpossible: for help visit https://pip.pypa.io/en/latest/topics/dependency-resolution/#dealing-with-dependency-conflicts
+"""
+
+DOCKER_BUILD = """\
+Step 3/6 : COPY requirements.txt .
+ ---> 1f2e3d4c5b6a
+Step 4/6 : RUN pip install --no-cache-dir -r requirements.txt
+ ---> Running in 0a1b2c3d4e5f
+Collecting flask==2.3.3
+  Downloading flask-2.3.3-py3-none-any.whl (96 kB)
+ERROR: Could not find a version that satisfies the requirement nosuchpkg==9.9 (from versions: none)
+ERROR: No matching distribution found for nosuchpkg==9.9
+The command '/bin/sh -c pip install --no-cache-dir -r requirements.txt' returned a non-zero code: 1
+"""
+
+TERRAFORM = """\
+aws_s3_bucket.logs: Refreshing state... [id=greenline-logs]
+aws_iam_role.ci: Refreshing state... [id=greenline-ci]
+╷
+│ Error: Reference to undeclared resource
+│
+│   on main.tf line 14, in resource "aws_s3_bucket_policy" "logs":
+│   14:   bucket = aws_s3_bucket.log.id
+│
+│ A managed resource "aws_s3_bucket" "log" has not been declared in the root module.
+╵
+"""
+
+
+def test_distill_keeps_pips_conflict_lines() -> None:
+    excerpt = distill(failed_command("pip install -r requirements.txt", PIP_CONFLICT), budget=1500)
+    assert "ERROR: ResolutionImpossible: for help visit" in excerpt
+    assert "The user requested urllib3==2.0.7" in excerpt
+    assert 'botocore 1.31.64 depends on urllib3<1.27 and >=1.25.4; python_version < "3.10"' in excerpt
+    assert "because these package versions have conflicting dependencies." in excerpt
+
+
+def test_distill_keeps_the_failing_docker_build_step() -> None:
+    log = ci_noise(200) + DOCKER_BUILD + ci_noise(5, start=900)
+    excerpt = distill(log, budget=800)
+    assert "Step 4/6 : RUN pip install --no-cache-dir -r requirements.txt" in excerpt
+    assert "ERROR: No matching distribution found for nosuchpkg==9.9" in excerpt
+    assert "returned a non-zero code: 1" in excerpt
+    assert "Step 3/6" not in excerpt  # the step that worked is not the story
+
+
+def test_distill_keeps_terraforms_error_block() -> None:
+    excerpt = distill(failed_command("terraform plan -input=false", TERRAFORM), budget=900)
+    for line in (
+        "│ Error: Reference to undeclared resource",
+        '│   on main.tf line 14, in resource "aws_s3_bucket_policy" "logs":',
+        "│   14:   bucket = aws_s3_bucket.log.id",
+        '│ A managed resource "aws_s3_bucket" "log" has not been declared in the root module.',
+    ):
+        assert line in excerpt
+
+
+@pytest.mark.parametrize(
+    ("output", "kept"),
+    [
+        pytest.param(  # Maven + surefire (Java)
+            "[INFO] Running com.acme.CalcTest\n"
+            "[ERROR] Tests run: 3, Failures: 1, Errors: 0, Skipped: 0, Time elapsed: 0.05 s <<< FAILURE! - in com.acme.CalcTest\n"
+            "[ERROR] add(com.acme.CalcTest)  Time elapsed: 0.01 s  <<< FAILURE!\n"
+            "java.lang.AssertionError: expected:<4> but was:<3>\n"
+            "\tat org.junit.Assert.fail(Assert.java:89)\n"
+            "\tat com.acme.CalcTest.add(CalcTest.java:12)\n"
+            "[INFO] BUILD FAILURE\n"
+            "[ERROR] Failed to execute goal org.apache.maven.plugins:maven-surefire-plugin:2.22.2:test (default-test) on project calc\n",
+            ["java.lang.AssertionError: expected:<4> but was:<3>", "\tat com.acme.CalcTest.add(CalcTest.java:12)"],
+            id="maven",
+        ),
+        pytest.param(  # Gradle (Kotlin/Java)
+            "> Task :test\n\nCalcTest > add() FAILED\n    org.opentest4j.AssertionFailedError at CalcTest.kt:12\n\n"
+            "3 tests completed, 1 failed\n\n> Task :test FAILED\n\nFAILURE: Build failed with an exception.\n\n"
+            "* What went wrong:\nExecution failed for task ':test'.\n",
+            ["CalcTest > add() FAILED", "    org.opentest4j.AssertionFailedError at CalcTest.kt:12"],
+            id="gradle",
+        ),
+        pytest.param(  # npm + Jest (JavaScript)
+            "FAIL src/sum.test.js\n  ● sum › adds 1 + 2 to equal 3\n\n    expect(received).toBe(expected) // Object.is equality\n\n"
+            "    Expected: 3\n    Received: 4\n\n      at Object.<anonymous> (src/sum.test.js:4:20)\n\n"
+            "Tests:       1 failed, 4 passed, 5 total\nnpm ERR! code ELIFECYCLE\nnpm ERR! errno 1\n",
+            ["FAIL src/sum.test.js", "    Expected: 3", "    Received: 4", "npm ERR! code ELIFECYCLE"],
+            id="jest",
+        ),
+        pytest.param(  # go test
+            "=== RUN   TestAdd\n--- FAIL: TestAdd (0.00s)\n    calc_test.go:9: Add(1, 2) = 4; want 3\nFAIL\nFAIL\tgithub.com/acme/calc\t0.002s\n",
+            ["--- FAIL: TestAdd (0.00s)", "    calc_test.go:9: Add(1, 2) = 4; want 3"],
+            id="go",
+        ),
+        pytest.param(  # cargo (Rust)
+            "   Compiling calc v0.1.0 (/home/runner/work/calc)\nerror[E0425]: cannot find value `y` in this scope\n"
+            " --> src/main.rs:3:20\n  |\n3 |     println!(\"{}\", y);\n  |                    ^ not found in this scope\n\n"
+            "error: could not compile `calc` due to previous error\n",
+            ["error[E0425]: cannot find value `y` in this scope", " --> src/main.rs:3:20", "error: could not compile `calc` due to previous error"],
+            id="cargo",
+        ),
+        pytest.param(  # RSpec (Ruby)
+            "Failures:\n\n  1) Calc adds numbers\n     Failure/Error: expect(Calc.add(1, 2)).to eq(4)\n\n"
+            "       expected: 4\n            got: 3\n\n     # ./spec/calc_spec.rb:5:in `block (2 levels) in <top (required)>'\n\n"
+            "Finished in 0.01 seconds\n3 examples, 1 failure\n",
+            ["     Failure/Error: expect(Calc.add(1, 2)).to eq(4)", "       expected: 4", "            got: 3"],
+            id="rspec",
+        ),
+        pytest.param(  # dotnet (C#)
+            "  Calc -> /src/bin/Calc.dll\nCalcTests.cs(12,9): error CS0103: The name 'y' does not exist in the current context [/src/Calc.csproj]\n"
+            "Build FAILED.\n",
+            ["CalcTests.cs(12,9): error CS0103: The name 'y' does not exist in the current context [/src/Calc.csproj]"],
+            id="dotnet",
+        ),
+        pytest.param(  # make + gcc (C)
+            "gcc -Wall -Werror -c calc.c -o calc.o\ncalc.c: In function 'add':\ncalc.c:3:12: error: 'y' undeclared (first use in this function)\n"
+            "    3 |     return y;\n      |            ^\nmake: *** [Makefile:4: calc.o] Error 1\n",
+            ["calc.c:3:12: error: 'y' undeclared (first use in this function)", "make: *** [Makefile:4: calc.o] Error 1"],
+            id="make",
+        ),
+    ],
+)
+def test_distill_keeps_each_tools_failure(output: str, kept: list[str]) -> None:
+    excerpt = distill(failed_command("ci/test.sh", output), budget=1024)
+    for line in kept:
+        assert line.strip() in excerpt
+    assert "uploading cache" not in excerpt  # what ran after the failure explains nothing
+
+
+def test_distill_prefers_real_errors_to_look_alikes() -> None:
+    look_alikes = (
+        "gcc -Wall -Werror -c errors.c -o errors.o\n"
+        "export PROVE_OPTS=--state=failed,slow,save\n"
+        "test_error_handling ... ok\n"
+        "Ran 12 tests: 0 failures, 0 errors\n"
+    )
+    log = failed_command("ci/test.sh", look_alikes * 5 + ci_noise(30, start=600) + "Segmentation fault (core dumped)\n", code=139)
+    excerpt = distill(log, budget=600)
+    assert "Segmentation fault (core dumped)" in excerpt
+    for look_alike in ("-Werror", "--state=failed", "test_error_handling", "0 failures"):
+        assert look_alike not in excerpt
+
+
+def test_distill_keeps_a_traceback_with_its_frames_in_order() -> None:
+    excerpt = distill(failed_command("python -m app", TRACEBACK), budget=600)
+    frames = ["Traceback (most recent call last):", 'File "/home/runner/work/app/main.py", line 3, in <module>', "import foobar", MISSING]
+    positions = [excerpt.index(frame) for frame in frames]
+    assert positions == sorted(positions)
+
+
+def test_distill_removes_the_indentation_kept_lines_share() -> None:
+    block = "".join(" " * 30 + line + "\n" for line in TRACEBACK.splitlines())
+    excerpt = distill(noise(100) + "\n" + block + "\n" + noise(10, start=500), budget=4096)
+    assert "\nTraceback (most recent call last):\n" in "\n" + excerpt + "\n"
+    assert '\n  File "/home/runner/work/app/main.py", line 3, in <module>\n    import foobar\n' in excerpt
+
+
+def test_distill_survives_binary_garbage_and_huge_lines() -> None:
+    garbage = bytes(range(256)) * 4000 + b"\n" + bytes(b for b in range(256) if b != 10) * 4000 + b"\n"
+    raw = garbage * 3 + b"ERROR: payload " + b"x" * 5_000_000 + b"\n" + garbage + TRACEBACK.encode() + b"\xff\xfe\x00" * 1000 + b"\n"
+    for budget in (100, 1024, 4096):
+        assert len(distill(raw, budget=budget).encode()) <= budget
+    assert "ModuleNotFoundError: No module named 'foobar'" in distill(raw)
+
+
+def test_distill_cuts_a_huge_line_to_half_the_budget() -> None:
+    excerpt = distill(noise(20) + "ERROR: payload " + "x" * 5_000_000 + "\n" + noise(3, start=50), budget=4096)
+    line = next(line for line in excerpt.split("\n") if line.startswith("ERROR: payload xxx"))
+    assert line.endswith(" [...]") and len(line.encode()) <= 2048
+
+
+def test_distill_of_a_log_with_a_single_line_longer_than_the_budget() -> None:
+    assert len(distill("E" * 10_000, budget=200).encode()) <= 200
+    assert distill("x" * 10_000, budget=10) == ""
+
+
+# --- distill with the last green log ------------------------------------------------------
+
+
+def ci_run(run: int, failure: str = "") -> str:
+    """One run of a job: the same lines each run but for numbers, paths, hashes and timestamps."""
+    stamp = f"2024-05-{run:02d}T12:{run:02d}:07.{run}Z"
+    return (
+        f"{stamp} $ pip install -r requirements.txt\n"
+        f"{stamp} WARNING: the cache at /tmp/run-{run}/pip is not writable; caching is disabled\n"
+        f"{stamp} DEPRECATION: legacy-{run}.{run}.tar.gz uses setup.py install, which is deprecated\n"
+        f"{stamp} Successfully built {run:07x}abc\n"
+        + noise(40, start=run * 100)
+        + f"{stamp} $ pytest -q\n"
+        + failure
+        + f"{stamp} ERROR: could not upload coverage to https://codecov.example/{run}: 503\n"
+    )
+
+
+def test_green_log_drops_the_lines_a_green_run_has_too() -> None:
+    red = ci_run(7, PYTEST_FAILURE)
+    green = ci_run(3, "========================= 3 passed in 0.10s ==========================\n")
+    without = distill(red, budget=4096)
+    with_green = distill(red, budget=4096, green=green)
+    assert "could not upload coverage" in without and "WARNING: the cache at" in without
+    assert "could not upload coverage" not in with_green  # fails on green runs too: not why this one failed
+    assert "WARNING: the cache at" not in with_green and "DEPRECATION" not in with_green
+    assert "compiling module_" not in with_green
+    for line in ("FAILED tests/test_calc.py::test_add - assert 3 == 4", "E       assert 3 == 4", "tests/test_calc.py:7: AssertionError"):
+        assert line in with_green
+
+
+def test_green_log_may_be_bytes_text_or_clean_lines() -> None:
+    red = ci_run(7, PYTEST_FAILURE)
+    green = ci_run(3)
+    assert distill(red, green=green.encode()) == distill(red, green=green) == distill(red, green=clean(green))
+    assert distill(red, green=None) == distill(red)
+
+
+def test_green_log_identical_to_the_red_one_leaves_nothing() -> None:
+    red = ci_run(7, PYTEST_FAILURE)
+    assert distill(red, green=red) == ""
