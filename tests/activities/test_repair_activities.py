@@ -3,7 +3,6 @@ and secrets kept out of everything a build result carries."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -14,17 +13,11 @@ from activities.artifacts import ArtifactStore
 from activities.repair import RepairActivities
 from activities.sandbox.local import LocalSandbox
 from models import BuildRequest, Category, RepairRequest, SandboxKind
+from tests.git_repos import commit_files
 
 
 def commit_repo(path: Path, files: dict[str, str]) -> tuple[Path, str]:
-    for name, text in files.items():
-        (path / name).parent.mkdir(parents=True, exist_ok=True)
-        (path / name).write_text(text)
-    run = lambda *args: subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@localhost", *args], cwd=path, check=True, capture_output=True, text=True)  # noqa: E731
-    run("init", "-q", "-b", "main")
-    run("add", "-A")
-    run("commit", "-q", "-m", "base")
-    return path, run("rev-parse", "HEAD").stdout.strip()
+    return path, commit_files(path, files)
 
 
 def activities(tmp_path: Path) -> RepairActivities:

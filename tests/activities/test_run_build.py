@@ -3,7 +3,6 @@ triage rerun runs exactly the tests it selects, in the order it gives."""
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from activities.artifacts import ArtifactStore
 from activities.repair import RepairActivities
 from activities.sandbox.local import LocalSandbox
 from models import BuildRequest, SandboxKind
+from tests.git_repos import commit_files
 
 SUITE = {
     "tests/test_order.py": """\
@@ -45,14 +45,7 @@ CMD = f"{sys.executable} -m pytest -q -s -p no:cacheprovider"
 @pytest.fixture
 def repo(tmp_path: Path) -> tuple[Path, str]:
     repo = tmp_path / "repo"
-    for name, text in SUITE.items():
-        (repo / name).parent.mkdir(parents=True, exist_ok=True)
-        (repo / name).write_text(text)
-    run = lambda *args: subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@localhost", *args], cwd=repo, check=True, capture_output=True, text=True)  # noqa: E731
-    run("init", "-q", "-b", "main")
-    run("add", "-A")
-    run("commit", "-q", "-m", "suite")
-    return repo, run("rev-parse", "HEAD").stdout.strip()
+    return repo, commit_files(repo, SUITE)
 
 
 def build(repo: tuple[Path, str], tmp_path: Path, tests: list[str] | None) -> tuple[object, str]:

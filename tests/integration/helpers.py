@@ -4,7 +4,6 @@ repairs run on the real dev server by real workers."""
 from __future__ import annotations
 
 import shutil
-import subprocess
 import uuid
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -14,6 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from greenline.settings import Settings
 from models import RepairRequest, RepairResult
+from tests.git_repos import git
 from worker import build_workers
 from workflows import RepairWorkflow
 
@@ -26,13 +26,6 @@ EXAMPLE_COMMANDS = {
     "missing-env-var": "set -a && . ./ci.env && set +a && pip install -q -r requirements.txt && python -m pytest -q",
     "dependency-then-env": "pip install -q -r requirements.txt && touch .env && set -a && . ./.env && set +a && python -m pytest -q",
 }
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.name=Test", "-c", "user.email=test@localhost", *args],
-        cwd=repo, check=True, capture_output=True, text=True,
-    ).stdout.strip()
 
 
 def example_repo(name: str, dest: Path) -> Path:

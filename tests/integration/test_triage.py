@@ -21,7 +21,8 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from models import Category, Flakiness, RepairRequest, SandboxKind, Status
-from tests.integration.helpers import git, greenline_containers, repair_in_process, settings_for
+from tests.git_repos import commit_files, git
+from tests.integration.helpers import greenline_containers, repair_in_process, settings_for
 
 # The build's fresh venv has no pytest: these builds call the interpreter of this test run (the
 # docker variant installs pytest in its container instead).
@@ -74,12 +75,7 @@ def test_cache_is_warm():
 
 def make_repo(tmp_path: Path, files: dict[str, str]) -> Path:
     repo = tmp_path / "repo"
-    for name, text in files.items():
-        (repo / name).parent.mkdir(parents=True, exist_ok=True)
-        (repo / name).write_text(text)
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "suite")
+    commit_files(repo, files, "suite")
     return repo
 
 
