@@ -21,6 +21,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities import git
+from activities.sandbox.docker import remove_workflow_containers
 from greenline.client import connect
 from greenline.devserver import DevServer
 from greenline.errors import BadInput, GreenlineError, SandboxUnavailable, ServerUnavailable
@@ -124,12 +125,8 @@ async def _connect_with_deadline(address: str, settings: Settings) -> Client:
 
 async def run_repair(request: RepairRequest | None, workflow_id: str, report: Reporter, ask: AskApproval | None) -> RepairResult:
     """Start (or, with ``request=None``, attach to) a repair and follow it to its result."""
-    from worker import build_workers
 
-    async with connection(start_embedded=True) as conn, contextlib.AsyncExitStack() as stack:
-        if conn.server is not None:
-            for worker in build_workers(conn.client, conn.settings):
-                await stack.enter_async_context(worker)
+    async with connection(start_embedded=True) as conn, _embedded_workers(conn, workflow_id):
         handle = await _start_or_attach(conn, request, workflow_id)
         report(f"repair {workflow_id} {'started' if request else 'resumed'}" + (f"; Temporal Web UI: {conn.ui_link(workflow_id)}" if conn.ui_link(workflow_id) else ""))
         if conn.server is None:
@@ -138,6 +135,24 @@ async def run_repair(request: RepairRequest | None, workflow_id: str, report: Re
                     report(f"  warning: no worker polls task queue {queue} on {conn.settings.temporal_address}; "
                            f"start one with `TEMPORAL_ADDRESS={conn.settings.temporal_address} python worker.py`")
         return await _follow(handle, report, ask, workflow_id)
+
+
+@contextlib.asynccontextmanager
+async def _embedded_workers(conn: Connection, workflow_id: str) -> AsyncIterator[None]:
+    """Run this process's workers beside the embedded server; after they stop, remove any build
+    container of ``workflow_id`` left behind (one created the instant before an interrupt)."""
+    from worker import build_workers
+
+    if conn.server is None:
+        yield
+        return
+    try:
+        async with contextlib.AsyncExitStack() as stack:
+            for worker in build_workers(conn.client, conn.settings):
+                await stack.enter_async_context(worker)
+            yield
+    finally:
+        await asyncio.to_thread(remove_workflow_containers, workflow_id)
 
 
 async def _has_pollers(conn: Connection, queue: str) -> bool:
@@ -252,12 +267,7 @@ async def decide(workflow_id: str, decision: ApprovalDecision) -> RepairStatus:
 
 async def cancel(workflow_id: str) -> None:
     """Cancel a repair and, when embedded, serve it until the cancellation has run."""
-    from worker import build_workers
-
-    async with connection(start_embedded=True) as conn, contextlib.AsyncExitStack() as stack:
-        if conn.server is not None:
-            for worker in build_workers(conn.client, conn.settings):
-                await stack.enter_async_context(worker)
+    async with connection(start_embedded=True) as conn, _embedded_workers(conn, workflow_id):
         handle = conn.client.get_workflow_handle_for(RepairWorkflow.run, workflow_id)
         try:
             await handle.cancel()

@@ -154,7 +154,7 @@ def test_ctrl_c_stops_the_build_and_keeps_the_repair_resumable(tmp_path: Path, s
     try:
         marker = "GREENLINE_BUILD_ID=repair-interrupted"
         for _ in range(300):
-            if (greenline_containers() if sandbox == "docker" else processes_with(marker)):
+            if (greenline_containers("repair-interrupted") if sandbox == "docker" else processes_with(marker)):
                 break
             time.sleep(0.1)
         else:

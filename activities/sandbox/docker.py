@@ -103,6 +103,11 @@ class DockerSandbox:
         workdir = f"{_WORKSPACE}/{spec.subdir}".rstrip("/")
         started = time.monotonic()
         container: Container | None = None
+        # A container of an earlier attempt of this step that never got to heartbeat (its worker
+        # died between create and the first tick) carries the same step label: remove it first.
+        step = spec.build_id.rsplit(".", 1)[0]
+        for stale in self.client.containers.list(all=True, sparse=True, filters={"label": f"greenline.step={step}"}):
+            _remove(stale)
         try:
             container = self.client.containers.create(
                 self.image,
@@ -117,7 +122,7 @@ class DockerSandbox:
                 mem_limit=self.memory,
                 nano_cpus=int(self.cpus * 1e9),
                 pids_limit=self.pids,
-                labels={"greenline.build": spec.build_id, "greenline.workflow": spec.workflow_id},
+                labels={"greenline.build": spec.build_id, "greenline.step": step, "greenline.workflow": spec.workflow_id},
                 detach=True,
             )
             details = {"sandbox": self.kind, "container": container.id, "build_id": spec.build_id}
@@ -150,8 +155,30 @@ class DockerSandbox:
         build_id = details.get("build_id")
         if not isinstance(build_id, str):
             return
-        for container in self.client.containers.list(all=True, filters={"label": f"greenline.build={build_id}"}):
+        # sparse: no inspect per container, so one removed meanwhile does not fail the listing
+        for container in self.client.containers.list(all=True, sparse=True, filters={"label": f"greenline.build={build_id}"}):
             _remove(container)
+
+
+def remove_workflow_containers(workflow_id: str) -> int:
+    """Remove every build container of one repair; the number removed (0 when docker is absent).
+
+    Run where the builds ran once their worker has stopped (an interrupted or cancelled repair),
+    for the container a build created just before its process died, before it could heartbeat.
+    """
+    try:
+        client = docker.from_env()
+    except docker.errors.DockerException:
+        return 0
+    try:
+        found = client.containers.list(all=True, sparse=True, filters={"label": f"greenline.workflow={workflow_id}"})
+        for container in found:
+            _remove(container)
+        return len(found)
+    except docker.errors.DockerException:
+        return 0
+    finally:
+        client.close()
 
 
 def _pump_logs(container: Container, path: Path) -> None:

@@ -54,10 +54,15 @@ async def repair_in_process(env: WorkflowEnvironment, settings: Settings, reques
         return await handle.result()
 
 
-def greenline_containers() -> list[str]:
+def greenline_containers(workflow_id: str | None = None) -> list[str]:
+    """Ids of Greenline build containers (of one repair when ``workflow_id`` is given).
+
+    ``sparse`` lists without inspecting each container, so one being removed meanwhile is no error.
+    """
+    label = "greenline.build" if workflow_id is None else f"greenline.workflow={workflow_id}"
     client = docker.from_env()
     try:
-        return [c.id for c in client.containers.list(all=True, filters={"label": "greenline.build"})]
+        return [c.id for c in client.containers.list(all=True, sparse=True, filters={"label": label})]
     finally:
         client.close()
 
