@@ -20,12 +20,14 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.artifacts import ArtifactStore
+from activities.llm import LLMActivities, LLMConfig
 from activities.package_index import PackageIndex
 from activities.repair import RepairActivities
 from activities.sandbox.docker import DockerSandbox
 from activities.sandbox.local import LocalSandbox
 from greenline.settings import Settings
 from models import SandboxKind
+from specialists.llm.pricing import PriceError, load_prices, price_of
 from workflows import WORKFLOWS
 
 # Builds notice a worker shutdown within a second and remove their sandboxes.
@@ -42,6 +44,22 @@ def build_activities(settings: Settings) -> RepairActivities:
     )
 
 
+def llm_config(settings: Settings) -> LLMConfig:
+    """The LLM engine's configuration; ``problem`` says why it cannot run (no key, no price)."""
+    price, problem = None, None
+    try:
+        price = price_of(settings.llm_model, load_prices(settings.llm_prices))
+    except PriceError as err:
+        problem = str(err)
+    key = settings.anthropic_api_key.get_secret_value() if settings.anthropic_api_key else None
+    if not key:
+        problem = (
+            "no API key: set ANTHROPIC_API_KEY where the worker runs (and GREENLINE_LLM_BASE_URL for a gateway or a "
+            "self-hosted Anthropic-compatible server), or use --engine rules"
+        )
+    return LLMConfig(key, settings.llm_base_url, settings.llm_model, settings.llm_max_output_tokens, settings.llm_context_tokens, price, problem)
+
+
 def build_workers(
     client: Client,
     settings: Settings,
@@ -50,6 +68,7 @@ def build_workers(
     max_cached_workflows: int = 1000,
 ) -> list[Worker]:
     activities = activities or build_activities(settings)
+    llm = LLMActivities(llm_config(settings), activities.store)
     executor = concurrent.futures.ThreadPoolExecutor(max_workers=16)
     workers = []
     if "control" in queues:
@@ -58,7 +77,7 @@ def build_workers(
                 client,
                 task_queue=settings.task_queue,
                 workflows=WORKFLOWS,
-                activities=activities.all(),
+                activities=[*activities.all(), *llm.all()],
                 activity_executor=executor,
                 max_cached_workflows=max_cached_workflows,
                 graceful_shutdown_timeout=_GRACE,

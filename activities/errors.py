@@ -15,3 +15,18 @@ def sandbox_unavailable(message: str) -> ApplicationError:
 
 def publish_conflict(message: str) -> ApplicationError:
     return ApplicationError(message, type="PublishConflict", non_retryable=True)
+
+
+# The LLM engine. ``LLMNotConfigured`` and ``LLMRequestRejected`` are final; ``LLMUnavailable``
+# (429, 529, 5xx, connection, timeout) is retried by Temporal, after the server's retry-after.
+LLM_NOT_CONFIGURED = "LLMNotConfigured"
+LLM_REJECTED = "LLMRequestRejected"
+LLM_UNAVAILABLE = "LLMUnavailable"
+
+
+def llm_not_configured(message: str) -> ApplicationError:
+    return ApplicationError(message, type=LLM_NOT_CONFIGURED, non_retryable=True)
+
+
+def llm_rejected(message: str) -> ApplicationError:
+    return ApplicationError(message, type=LLM_REJECTED, non_retryable=True)

@@ -171,7 +171,7 @@ def _repair_request(path: Path, cmd: str, sandbox: SandboxChoice, auto_approve: 
     if not cmd.strip():
         raise BadInput('--cmd is empty: give the failing build step, e.g. --cmd "pip install -r requirements.txt && pytest"')
     if engine == Engine.LLM:
-        raise BadInput("--engine llm: the LLM engine is not part of this version yet; use --engine rules, or auto (which runs on the rule playbooks alone)")
+        runtime.check_llm_engine()
     root, subdir = runtime.locate_repository(path)
     frozen = None
     if known_good_env is not None:

@@ -66,6 +66,19 @@ def resolve_sandbox(kind: SandboxKind, settings: Settings | None = None) -> Sand
     return SandboxKind.LOCAL if problem else SandboxKind.DOCKER
 
 
+def check_llm_engine(settings: Settings | None = None) -> None:
+    """Fail fast when ``--engine llm`` cannot run here. With ``TEMPORAL_ADDRESS`` the cluster's
+    workers hold the key, so the check is theirs."""
+    from worker import llm_config
+
+    settings = settings or Settings()
+    if settings.temporal_address:
+        return
+    problem = llm_config(settings).problem
+    if problem:
+        raise BadInput(f"--engine llm: the LLM engine is not configured: {problem}")
+
+
 def _docker_problem(image: str) -> str | None:
     try:
         client = docker.from_env(timeout=5)

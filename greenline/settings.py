@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -25,6 +25,15 @@ class Settings(BaseSettings):
     sandbox_image: str = "greenline-sandbox:bookworm"
     dev_server_port: int = 7233
     dev_server_ui_port: int = 8233
+    # The LLM engine (docs/llm.md): off unless a key is set. The base URL points at a gateway or a
+    # self-hosted Anthropic-compatible server for teams that keep code inside their perimeter.
+    anthropic_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("ANTHROPIC_API_KEY", "GREENLINE_ANTHROPIC_API_KEY"))
+    llm_base_url: str | None = Field(default=None, validation_alias=AliasChoices("GREENLINE_LLM_BASE_URL", "ANTHROPIC_BASE_URL"))
+    llm_model: str = "claude-sonnet-4-6"
+    llm_timeout_s: float = Field(default=120.0, gt=0)
+    llm_max_output_tokens: int = Field(default=4096, gt=0)
+    llm_context_tokens: int = Field(default=24_000, gt=1000)
+    llm_prices: Path | None = None
 
     @property
     def artifacts_dir(self) -> Path:

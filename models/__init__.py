@@ -32,8 +32,26 @@ from models.repair import (
     VerifyRequest,
     WorkspaceInfo,
 )
+from models.llm import (
+    Allowance,
+    InvalidAnswer,
+    LLMDiagnoseRequest,
+    LLMDiagnosis,
+    SecurityReview,
+    SecurityReviewRequest,
+    TriedFix,
+    Usage,
+)
 
 __all__ = [
+    "Allowance",
+    "InvalidAnswer",
+    "LLMDiagnoseRequest",
+    "LLMDiagnosis",
+    "SecurityReview",
+    "SecurityReviewRequest",
+    "TriedFix",
+    "Usage",
     "ApprovalDecision",
     "ArtifactRef",
     "Attempt",

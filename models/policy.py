@@ -53,6 +53,10 @@ class Policy(BaseModel):
     allow_source_changes: bool = False
     # Verified fixes of these categories are approved without asking a human.
     auto_approve_categories: list[Category] = Field(default_factory=list)
+    # The LLM engine's security reviewer reads patches after the static rules accepted them:
+    # ``llm-patches`` (those the model wrote), ``all`` (the playbooks' too), ``off``. It only runs
+    # when the repair may use the model; it can refuse a patch, never accept a refused one.
+    security_review: Literal["llm-patches", "all", "off"] = "llm-patches"
 
     @field_validator("allowed_paths")
     @classmethod

@@ -42,6 +42,8 @@ class RepairRequest(BaseModel):
     sandbox_task_queue: str | None = None
     # First wait before retrying a build that failed on the network; doubles at each retry.
     retry_delay_s: float = Field(default=15.0, ge=0)
+    # One model call's time limit (the LLM engine); a call that hangs past it is retried.
+    llm_timeout_s: float = Field(default=120.0, gt=0, le=3600)
 
 
 class WorkspaceInfo(BaseModel):

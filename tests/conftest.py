@@ -6,8 +6,10 @@ A missing binary fails loudly: a skip would hide a missing install step.
 from __future__ import annotations
 
 import os
+import socket
 import sys
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
@@ -15,6 +17,25 @@ from temporalio.testing import WorkflowEnvironment
 from greenline.client import DATA_CONVERTER, interceptors
 from greenline.devserver import installed_binary
 from greenline.errors import ServerUnavailable
+
+
+# No test may reach Anthropic's API: no key from the developer's shell, a base URL that goes
+# nowhere for anything (CLI subprocesses included) that would fall back to the default, and a
+# resolver that refuses the API's host names in this process. Tests of the LLM engine give
+# GREENLINE_LLM_BASE_URL / Settings(llm_base_url=...) pointing at tests/messages_api.py.
+for _name in ("ANTHROPIC_API_KEY", "GREENLINE_ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "GREENLINE_LLM_BASE_URL"):
+    os.environ.pop(_name, None)
+os.environ["ANTHROPIC_BASE_URL"] = "http://127.0.0.1:9/tests-never-reach-the-real-api"
+_getaddrinfo = socket.getaddrinfo
+
+
+def _no_real_api(host: object, *args: Any, **kwargs: Any) -> Any:
+    if isinstance(host, (str, bytes)) and (host.decode() if isinstance(host, bytes) else host).lower().rstrip(".").endswith("anthropic.com"):
+        raise RuntimeError(f"a test tried to reach {host!r}: tests must use the local Messages API server (tests/messages_api.py)")
+    return _getaddrinfo(host, *args, **kwargs)
+
+
+socket.getaddrinfo = _no_real_api
 
 
 def _binary(name: str, package: str) -> str:

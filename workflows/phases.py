@@ -14,7 +14,7 @@ from temporalio.common import RetryPolicy
 
 # Error types that no retry can fix: the activity raises them as non-retryable anyway;
 # listing them here also protects against an activity that forgets to.
-NON_RETRYABLE = ["BadInput", "SandboxUnavailable", "PublishConflict"]
+NON_RETRYABLE = ["BadInput", "SandboxUnavailable", "PublishConflict", "LLMNotConfigured", "LLMRequestRejected"]
 
 BUILD_HEARTBEAT = timedelta(seconds=10)
 
@@ -56,3 +56,9 @@ DIAGNOSE = PhaseOptions(timedelta(minutes=5), _retry(3))
 REVIEW = PhaseOptions(timedelta(minutes=1), _retry(3))
 VERIFY = PhaseOptions(timedelta(minutes=1), _retry(3))
 PUBLISH = PhaseOptions(timedelta(minutes=2), _retry(5))
+# A model call: its own timeout comes with each request (``start_to_close`` override); 429/529/5xx
+# are retried after the server's retry-after (the activity sets ``next_retry_delay``).
+# The activity heartbeats while it waits, so a call lost with its worker is retried within
+# ``LLM_HEARTBEAT`` instead of at its timeout.
+LLM_HEARTBEAT = timedelta(seconds=10)
+LLM = PhaseOptions(timedelta(minutes=3), _retry(5, first=2.0, maximum=60.0), heartbeat=LLM_HEARTBEAT)

@@ -24,8 +24,17 @@ with workflow.unsafe.imports_passed_through():
         BuildRequest,
         BuildResult,
         Category,
+        Allowance,
         DiagnoseRequest,
         Diagnosis,
+        Engine,
+        LLMDiagnoseRequest,
+        LLMDiagnosis,
+        InvalidAnswer,
+        SecurityReview,
+        SecurityReviewRequest,
+        TriedFix,
+        Usage,
         Patch,
         Phase,
         PublishRequest,
@@ -46,12 +55,19 @@ with workflow.unsafe.imports_passed_through():
         VerifyRequest,
         WorkspaceInfo,
     )
+    from activities.errors import LLM_NOT_CONFIGURED
     from workflows import flaky_triage, phases
 
 # Histories recorded before triage existed replay without it.
 TRIAGE_PATCH = "triage-v1"
 # Failing tests whose reruns a triage makes at most (the first ones to fail).
 MAX_TESTS_RERUN = 5
+# Histories recorded before the LLM engine existed replay without it.
+LLM_PATCH = "llm-v1"
+# Answers that fail validation are fed back this many times before the repair escalates.
+MAX_INVALID_ANSWERS = 2
+# Categories no patch can fix: never worth a model call.
+_NOT_FOR_THE_MODEL = (Category.FLAKY, Category.ORDER_DEPENDENT, Category.INFRA_TRANSIENT)
 
 
 class _Finished(Exception):
@@ -207,7 +223,7 @@ class RepairWorkflow:
                 raise _Finished(Status.ESCALATED, f"no new patch: {diagnosis.specialist} proposed patch {patch.id} again{why}")
             self._tried.add(patch.id)
 
-            attempt.review = await self._review(workspace, patch)
+            attempt.review = await self._review(request, workspace, diagnosis, patch)
             if not attempt.review.accepted:
                 self._last_verdict = "refused by guardrail: " + "; ".join(attempt.review.findings)
                 continue
@@ -331,30 +347,95 @@ class RepairWorkflow:
         return result
 
     async def _diagnose(self, request: RepairRequest, workspace: WorkspaceInfo, build: BuildResult, base: Patch | None) -> Diagnosis:
+        """The playbooks first (``rules``, ``auto``), then the model (``llm``; ``auto`` when the
+        playbooks have no fix left)."""
         self._phase = Phase.DIAGNOSING
-        diagnosis = await workflow.execute_activity(
-            names.DIAGNOSE,
-            DiagnoseRequest(
-                repo_path=workspace.repo_path,
-                subdir=request.subdir,
-                commit=workspace.commit,
-                cmd=request.cmd,
-                engine=request.engine,
-                build=build,
-                base_patch=base,
-                tried_patch_ids=sorted(self._tried),
-                known_good_env=request.known_good_env,
-            ),
-            result_type=Diagnosis,
-            **phases.DIAGNOSE.kwargs(),
+        ask = DiagnoseRequest(
+            repo_path=workspace.repo_path,
+            subdir=request.subdir,
+            commit=workspace.commit,
+            cmd=request.cmd,
+            engine=request.engine,
+            build=build,
+            base_patch=base,
+            tried_patch_ids=sorted(self._tried),
+            known_good_env=request.known_good_env,
         )
-        self._spent.tokens_input += diagnosis.tokens_input
-        self._spent.tokens_output += diagnosis.tokens_output
-        self._spent.usd += diagnosis.cost_usd
-        self._note(f"diagnosis ({diagnosis.specialist}, {diagnosis.engine.value}): {diagnosis.summary}")
+        may_use_model = request.engine != Engine.RULES and workflow.patched(LLM_PATCH)
+        if may_use_model and request.engine == Engine.LLM:
+            diagnosis = await self._ask_model(request, workspace, ask, rules=None)
+        else:
+            diagnosis = await workflow.execute_activity(names.DIAGNOSE, ask, result_type=Diagnosis, **phases.DIAGNOSE.kwargs())
+            self._note(f"diagnosis ({diagnosis.specialist}, {diagnosis.engine.value}): {diagnosis.summary}")
+            if may_use_model and diagnosis.patch is None and diagnosis.category not in _NOT_FOR_THE_MODEL:
+                diagnosis = await self._ask_model(request, workspace, ask, rules=diagnosis)
         return diagnosis
 
-    async def _review(self, workspace: WorkspaceInfo, patch: Patch) -> ReviewVerdict:
+    async def _ask_model(self, request: RepairRequest, workspace: WorkspaceInfo, ask: DiagnoseRequest, rules: Diagnosis | None) -> Diagnosis:
+        """One diagnosis from the LLM engine: a call per activity, each charged as soon as it
+        returns; an answer that fails validation goes back with the error, a few times. With
+        ``rules`` (engine ``auto``), a model that is not configured leaves the playbooks' answer."""
+        feedback: list[InvalidAnswer] = []
+        while True:
+            self._check_budget(request, before="a model call")
+            try:
+                answer = await workflow.execute_activity(
+                    names.LLM_DIAGNOSE,
+                    LLMDiagnoseRequest(
+                        diagnose=ask,
+                        allowance=self._allowance(request),
+                        tried=self._tried_fixes(),
+                        rules_said=rules.escalate_reason if rules else None,
+                        allow_source_changes=workspace.policy.allow_source_changes,
+                        feedback=feedback,
+                        timeout_s=request.llm_timeout_s,
+                    ),
+                    result_type=LLMDiagnosis,
+                    **phases.LLM.kwargs(start_to_close=timedelta(seconds=request.llm_timeout_s + 30)),
+                )
+            except ActivityError as err:
+                if rules is not None and _error_type(err) == LLM_NOT_CONFIGURED:
+                    return rules
+                raise _Finished(Status.ESCALATED, f"the LLM engine failed: {_root_message(err)}") from None
+            self._charge(answer.usage, f"model call ({answer.model}, prompt {answer.prompt})")
+            if answer.not_started is not None:
+                raise _Finished(Status.ESCALATED, f"budget exhausted before a model call: {answer.not_started}")
+            if answer.diagnosis is not None:
+                self._note(f"diagnosis ({answer.diagnosis.specialist}, llm): {answer.diagnosis.summary}")
+                return answer.diagnosis
+            assert answer.invalid is not None
+            feedback.append(answer.invalid)
+            self._note(f"the model's answer was not usable: {answer.invalid.error}")
+            if len(feedback) > MAX_INVALID_ANSWERS:
+                raise _Finished(Status.ESCALATED, f"the model's answers failed validation {len(feedback)} times; last: {answer.invalid.error}")
+
+    def _allowance(self, request: RepairRequest) -> Allowance:
+        budget, spent = self._limits(request), self._spent
+        tokens = max(0, budget.max_tokens - spent.tokens_input - spent.tokens_output)
+        return Allowance(tokens=tokens, usd=max(0.0, budget.max_usd - spent.usd))
+
+    def _charge(self, usage: Usage, what: str) -> None:
+        self._spent.tokens_input += usage.total_input
+        self._spent.tokens_output += usage.output_tokens
+        self._spent.usd += usage.usd
+        if usage.total_input or usage.output_tokens:
+            self._note(f"{what}: {usage.total_input} input tokens ({usage.cache_read_tokens} from cache), {usage.output_tokens} output, ${usage.usd:.4f}")
+
+    def _tried_fixes(self) -> list[TriedFix]:
+        tried = []
+        for attempt in self._attempts:
+            if attempt.diagnosis.patch is None:
+                continue
+            if attempt.review is not None and not attempt.review.accepted:
+                outcome = "refused by the reviewer: " + "; ".join(attempt.review.findings)
+            elif attempt.verification is not None:
+                outcome = attempt.verification.reason + (f"\n{attempt.rebuild.excerpt}" if attempt.rebuild and not attempt.rebuild.passed else "")
+            else:
+                outcome = "not built"
+            tried.append(TriedFix(summary=attempt.diagnosis.summary, diff=attempt.diagnosis.patch.diff, outcome=outcome))
+        return tried
+
+    async def _review(self, request: RepairRequest, workspace: WorkspaceInfo, diagnosis: Diagnosis, patch: Patch) -> ReviewVerdict:
         self._phase = Phase.REVIEWING
         verdict = await workflow.execute_activity(
             names.REVIEW_PATCH,
@@ -363,7 +444,34 @@ class RepairWorkflow:
             **phases.REVIEW.kwargs(),
         )
         self._note(f"guardrail {'accepted' if verdict.accepted else 'refused'} patch {patch.id}" + (f": {'; '.join(verdict.findings)}" if verdict.findings else ""))
+        wanted = workspace.policy.security_review == "all" or (workspace.policy.security_review == "llm-patches" and diagnosis.engine == Engine.LLM)
+        if verdict.accepted and wanted and request.engine != Engine.RULES and workflow.patched(LLM_PATCH):
+            second = await self._security_review(request, diagnosis, patch)
+            if second is not None and not second.accepted:
+                verdict = verdict.model_copy(update={"accepted": False, "findings": [f"security reviewer: {c}" for c in second.concerns] or ["security reviewer: refused"]})
         return verdict
+
+    async def _security_review(self, request: RepairRequest, diagnosis: Diagnosis, patch: Patch) -> SecurityReview | None:
+        """The LLM engine's second opinion; ``None`` when it cannot run (not configured, budget).
+        A reviewer that fails refuses nothing, but the patch still needs a human's approval."""
+        self._check_budget(request, before="the security review")
+        try:
+            review = await workflow.execute_activity(
+                names.SECURITY_REVIEW,
+                SecurityReviewRequest(patch=patch, summary=diagnosis.summary, allowance=self._allowance(request), timeout_s=request.llm_timeout_s),
+                result_type=SecurityReview,
+                **phases.LLM.kwargs(start_to_close=timedelta(seconds=request.llm_timeout_s + 30)),
+            )
+        except ActivityError as err:
+            if _error_type(err) != LLM_NOT_CONFIGURED:
+                self._note(f"security review unavailable: {_root_message(err)}")
+            return None
+        self._charge(review.usage, f"security review ({review.model})")
+        if review.not_started is not None:
+            self._note(f"security review skipped: {review.not_started}")
+            return None
+        self._note(f"security reviewer {'accepted' if review.accepted else 'refused'} patch {patch.id}" + (f": {'; '.join(review.concerns)}" if review.concerns else ""))
+        return review
 
     async def _await_approval(self, request: RepairRequest, fix: Patch) -> None:
         self._pending = fix
@@ -434,6 +542,12 @@ class RepairWorkflow:
 
 def _last(evidence: list[str]) -> str:
     return evidence[-1][:200] if evidence else "no error line"
+
+
+def _error_type(err: BaseException) -> str | None:
+    while err.__cause__ is not None:
+        err = err.__cause__
+    return err.type if isinstance(err, ApplicationError) else None
 
 
 def _root_message(err: BaseException) -> str:
