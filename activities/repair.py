@@ -38,6 +38,7 @@ from models import (
     WorkspaceInfo,
 )
 from specialists import guardrail, logs, router, triage
+from specialists.dockerfile import AptLookup, ListImageTags
 from specialists.policy import FILENAME as POLICY_FILE
 from specialists.policy import PolicyError, parse_policy
 from specialists.python_deps import ResolveImport
@@ -53,11 +54,16 @@ class RepairActivities:
         sandboxes: Mapping[SandboxKind, Sandbox],
         resolve_import: ResolveImport,
         scratch_dir: str | Path | None = None,
+        apt_lookup: AptLookup | None = None,
+        list_image_tags: ListImageTags | None = None,
     ) -> None:
         self.store = store
         self.sandboxes = dict(sandboxes)
         self.resolve_import = resolve_import
         self.scratch_dir = Path(scratch_dir) if scratch_dir else None
+        # Without them, the Dockerfile specialist escalates apt and base-image failures.
+        self.apt_lookup = apt_lookup
+        self.list_image_tags = list_image_tags
 
     def all(self) -> list[Callable[..., object]]:
         return [self.prepare_workspace, self.run_build, self.triage, self.diagnose, self.review_patch, self.verify_build, self.publish_fix]
@@ -139,7 +145,14 @@ class RepairActivities:
         view = RepoView(git.tracked_files(request.repo_path, request.commit), request.subdir, request.base_patch)
         log = self.store.get(request.build.log)
         diagnosis = router.diagnose(
-            view, log, request.cmd, resolve_import=self.resolve_import, tried_patch_ids=request.tried_patch_ids, tests=request.build.tests
+            view,
+            log,
+            request.cmd,
+            resolve_import=self.resolve_import,
+            tried_patch_ids=request.tried_patch_ids,
+            tests=request.build.tests,
+            apt_lookup=self.apt_lookup,
+            list_image_tags=self.list_image_tags,
         )
         return diagnosis.model_copy(
             update={
@@ -168,7 +181,7 @@ class RepairActivities:
             clone = git.checkout(request.repo_path, request.commit, Path(tmp) / "src")
             git.apply_patch(clone, request.patch)
             git.git("add", "--all", "--", *request.patch.paths, cwd=clone)
-            git.git("commit", "--quiet", "--no-verify", "-m", request.message, cwd=clone)
+            git.git("commit", "--quiet", "--no-verify", "-m", _scrub(request.message), cwd=clone)  # the build step may hold a token
             tree = git.git("rev-parse", "HEAD^{tree}", cwd=clone)
             existing = git.git("rev-parse", "--verify", "--quiet", f"refs/heads/{branch}^{{tree}}", cwd=request.repo_path, check=False)
             if existing:

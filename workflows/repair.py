@@ -366,6 +366,7 @@ class RepairWorkflow:
             diagnosis = await self._ask_model(request, workspace, ask, rules=None)
         else:
             diagnosis = await workflow.execute_activity(names.DIAGNOSE, ask, result_type=Diagnosis, **phases.DIAGNOSE.kwargs())
+            self._charge(Usage(input_tokens=diagnosis.tokens_input, output_tokens=diagnosis.tokens_output, usd=diagnosis.cost_usd), "diagnosis")
             self._note(f"diagnosis ({diagnosis.specialist}, {diagnosis.engine.value}): {diagnosis.summary}")
             if may_use_model and diagnosis.patch is None and diagnosis.category not in _NOT_FOR_THE_MODEL:
                 diagnosis = await self._ask_model(request, workspace, ask, rules=diagnosis)

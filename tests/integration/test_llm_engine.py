@@ -3,6 +3,10 @@ SDK talking HTTP to a local server that speaks the Messages API and plays a scri
 
 from __future__ import annotations
 
+import asyncio
+import json
+import signal
+import subprocess
 import time
 import uuid
 from contextlib import AsyncExitStack
@@ -10,13 +14,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from pydantic import SecretStr
+from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
 from greenline.settings import Settings
 from models import Budget, Engine, RepairRequest, RepairResult, SandboxKind, Status
 from tests.git_repos import commit_files, git
 from tests.integration.helpers import settings_for
+from tests.integration.test_worker_crash import start_worker
 from tests.messages_api import MessagesAPI, error, text, tool_use
 from worker import build_workers
 from workflows import RepairWorkflow
@@ -236,3 +246,100 @@ async def test_the_security_reviewer_can_refuse_what_the_rules_accepted(dev_serv
     assert api.requests[1].body["tool_choice"]["name"] == "security_verdict"
     assert "+from collections.abc import Mapping" in api.requests[1].body["messages"][0]["content"]
     assert spent_tokens(result) == api.delivered_usage()
+
+
+async def test_a_worker_killed_during_a_model_call_loses_no_budget_and_pays_no_call_twice(
+    dev_server_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    repo = long_tail_repo(tmp_path)
+    hung = tool_use("propose_fix", proposal([FIX]), input_tokens=7000, output_tokens=700)
+    hung.delay_s = 45  # still "thinking" when its worker dies
+    script = [tool_use("propose_fix", proposal([{**FIX, "old": "not in the file"}]), input_tokens=3000, output_tokens=300), hung,
+              tool_use("propose_fix", proposal([FIX])), SAFE]
+    settings = settings_for(tmp_path)
+    with MessagesAPI(script) as api:
+        worker_env = {
+            "TEMPORAL_ADDRESS": dev_server_env.client.service_client.config.target_host,
+            "GREENLINE_STATE_DIR": str(settings.state_dir),
+            "GREENLINE_TASK_QUEUE": settings.task_queue,
+            "GREENLINE_SANDBOX_TASK_QUEUE": settings.sandbox_task_queue,
+            "ANTHROPIC_API_KEY": "sk-ant-test-key",
+            "GREENLINE_LLM_BASE_URL": api.url,
+        }
+        log = tmp_path / "workers.log"
+        first = start_worker(dev_server_env, worker_env, log)
+        second: subprocess.Popen[bytes] | None = None
+        try:
+            handle = await dev_server_env.client.start_workflow(
+                RepairWorkflow.run,
+                RepairRequest(repo_path=str(repo), cmd=BUILD, sandbox=SandboxKind.LOCAL, auto_approve=True, sandbox_task_queue=settings.sandbox_task_queue),
+                id=f"llm-crash-{uuid.uuid4().hex[:8]}", task_queue=settings.task_queue,
+            )
+            await asyncio.to_thread(api.wait_for_requests, 2, 120)
+            before = await handle.query(RepairWorkflow.status)
+            first.send_signal(signal.SIGKILL)
+            first.wait()
+            second = start_worker(dev_server_env, worker_env, log)
+            result = await asyncio.wait_for(handle.result(), timeout=180)
+        finally:
+            for proc in (first, second):
+                if proc is not None and proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+    assert result.status == Status.REPAIRED, f"{result.reason}\n{log.read_text()}"
+    # The first call was charged before the crash, and the count carried on from there.
+    assert (before.spent.tokens_input, before.spent.tokens_output) == (3000, 300)
+    # The lost call was never delivered and is not charged; the retried one is, once.
+    assert not api.requests[1].delivered and len(api.requests) == 4
+    assert spent_tokens(result) == api.delivered_usage() == (3000 + 1000 + 600, 300 + 200 + 30)
+    history = await handle.fetch_history()
+    attempts = [e.activity_task_started_event_attributes.attempt for e in history.events if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED]
+    assert max(attempts) >= 2
+
+
+async def test_planted_secrets_reach_no_request_trace_audit_record_or_report(
+    dev_server_env: WorkflowEnvironment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    worker_secret = "q7Vd2LmX9pTz4RkW8sNc3JhB6yGf1UeA"  # the value of a secret-named variable of the worker
+    planted = {
+        worker_secret,
+        "ghp_" + "R8kz2Q6mW1vX9pL4tY7nB3cJ5dF0hG2sA8eK",  # a GitHub token the build prints
+        "Zx81Sd9PqLw3Nv6Tb2Kr7Hm4Jc0Fy5GuA1eQo3Wi",  # an AWS secret key in a committed env file
+        "Hunter2Secret",  # a password in an index URL
+    }
+    monkeypatch.setenv("DEPLOY_TOKEN", worker_secret)
+    exporter = InMemorySpanExporter()
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, TracerProvider):
+        provider = TracerProvider()
+        trace.set_tracer_provider(provider)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+
+    repo = long_tail_repo(tmp_path)
+    (repo / "ci.env").write_text(
+        "PIP_INDEX_URL=https://deploy:Hunter2Secret@artifacts.internal.example/simple\n"
+        "AWS_SECRET_ACCESS_KEY=Zx81Sd9PqLw3Nv6Tb2Kr7Hm4Jc0Fy5GuA1eQo3Wi\n"
+        f"DEPLOY_TOKEN={worker_secret}\n"
+    )
+    git(repo, "add", "ci.env")
+    git(repo, "commit", "-q", "-m", "ci settings")
+    build = "cat ci.env && echo 'fetching with ghp_R8kz2Q6mW1vX9pL4tY7nB3cJ5dF0hG2sA8eK' && " + BUILD
+    with MessagesAPI([tool_use("propose_fix", proposal([FIX])), SAFE]) as api:
+        result = await repair(dev_server_env, llm_settings(tmp_path, api), repo, cmd=build)
+    assert result.status == Status.REPAIRED, result.reason
+    assert len(api.requests) == 2
+    task = api.requests[0].body["messages"][0]["content"]
+    assert '<file path="ci.env">' in task and "[REDACTED:" in task  # the file was shown, its secrets were not
+
+    spans = exporter.get_finished_spans()
+    assert any(s.name.startswith("chat ") and s.attributes and s.attributes.get("gen_ai.usage.input_tokens") == 1000 for s in spans)
+    places = {
+        "requests to the model": [r.text for r in api.requests],
+        "audit trail": [e.message for e in result.audit],
+        "result": [result.model_dump_json()],
+        "report": [json.dumps(result.to_json_contract())],
+        "commit message": [git(repo, "log", "-1", "--format=%B", str(result.branch))],
+        "traces": [json.dumps({"name": s.name, "attributes": dict(s.attributes or {}), "events": [dict(e.attributes or {}) for e in s.events]}, default=str) for s in spans],
+    }
+    leaks = [(place, secret[:6]) for place, texts in places.items() for secret in planted for t in texts if secret in t]
+    assert leaks == []

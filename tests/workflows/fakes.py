@@ -8,7 +8,12 @@ from dataclasses import dataclass, field
 from temporalio import activity
 
 from activities import names
+from activities.errors import llm_not_configured
 from models import (
+    LLMDiagnoseRequest,
+    LLMDiagnosis,
+    SecurityReview,
+    SecurityReviewRequest,
     ArtifactRef,
     BuildRequest,
     BuildResult,
@@ -86,7 +91,8 @@ class FakeActivities:
     reviews: list[ReviewRequest] = field(default_factory=list)
 
     def all(self) -> list[Callable[..., object]]:
-        return [self.prepare_workspace, self.run_build, self.triage, self.diagnose, self.review_patch, self.verify_build, self.publish_fix]
+        return [self.prepare_workspace, self.run_build, self.triage, self.diagnose, self.review_patch, self.verify_build, self.publish_fix,
+                self.llm_diagnose, self.security_review]
 
     @activity.defn(name=names.PREPARE_WORKSPACE)
     async def prepare_workspace(self, request: RepairRequest) -> WorkspaceInfo:
@@ -124,6 +130,15 @@ class FakeActivities:
         self.reviews.append(request)
         refused = request.patch.id in self.refused_ids
         return ReviewVerdict(patch_id=request.patch.id, accepted=not refused, findings=["tests-touched: tests/x.py"] if refused else [])
+
+    # A worker without an API key: the LLM engine says it is not configured.
+    @activity.defn(name=names.LLM_DIAGNOSE)
+    async def llm_diagnose(self, request: LLMDiagnoseRequest) -> LLMDiagnosis:
+        raise llm_not_configured("the LLM engine is not configured: no API key (fake worker)")
+
+    @activity.defn(name=names.SECURITY_REVIEW)
+    async def security_review(self, request: SecurityReviewRequest) -> SecurityReview:
+        raise llm_not_configured("the LLM engine is not configured: no API key (fake worker)")
 
     @activity.defn(name=names.VERIFY_BUILD)
     async def verify_build(self, request: VerifyRequest) -> Verification:
