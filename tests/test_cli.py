@@ -78,9 +78,9 @@ def test_a_passing_build_is_green(tmp_path: Path) -> None:
         (["repair", "{tmp}", "--cmd", "pytest"], "not inside a git repository"),
         (["repair", "{repo}", "--cmd", "  "], "--cmd is empty"),
         (["repair", "{repo}", "--cmd", "pytest", "--known-good-env", "/nonexistent/freeze.txt"], "--known-good-env"),
-        (["repair", "{repo}", "--cmd", "pytest", "--engine", "llm"], "--engine llm"),
+        (["repair", "{repo}", "--cmd", "pytest", "--engine", "llm"], "--engine llm: the LLM engine is not configured: no API key: set ANTHROPIC_API_KEY"),
     ],
-    ids=["missing-path", "not-a-repo", "empty-cmd", "missing-known-good-env", "llm-engine-not-available"],
+    ids=["missing-path", "not-a-repo", "empty-cmd", "missing-known-good-env", "llm-engine-without-a-key"],
 )
 def test_bad_input_exits_1_with_a_clear_message(tmp_path: Path, args: list[str], message: str) -> None:
     repo = example_repo("missing-dependency", tmp_path)
