@@ -178,13 +178,15 @@ def main() -> None:
     parser.add_argument("--fixed-n", type=int, default=3)
     parser.add_argument("--max-reruns", type=int, default=10)
     parser.add_argument("--only", action="append", help="scenario name (repeatable)")
+    parser.add_argument("--no-write", action="store_true", help="print only; do not write bench/results/flaky_triage.*")
     args = parser.parse_args()
     scenarios = [s for s in SCENARIOS if not args.only or s.name in args.only]
     result = bench(scenarios, args.repeat, args.fixed_n, args.max_reruns)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "flaky_triage.json").write_text(json.dumps(result, indent=2) + "\n")
     table = markdown(result)
-    (RESULTS / "flaky_triage.md").write_text(table)
+    if not args.no_write:
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / "flaky_triage.json").write_text(json.dumps(result, indent=2) + "\n")
+        (RESULTS / "flaky_triage.md").write_text(table)
     print(table)
 
 

@@ -1,0 +1,5 @@
+settings = {"mode": "production", "retries": 3}
+
+
+def mode():
+    return settings["mode"]
