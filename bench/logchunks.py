@@ -1,6 +1,6 @@
 """How much of the failure a log excerpt keeps, measured on LogChunks (Brandt et al., MSR 2020).
 
-    python -m bench.logchunks [--dataset PATH] [--half dev|held-out] [--limit N] [--synthetic-mb MB]
+    python -m bench.logchunks [--dataset PATH] [--half dev|held-out] [--limit N] [--synthetic-mb MB] [--no-write]
 
 Each of the 797 Travis logs has a human-labelled ``failure_chunk``: the lines that explain why the
 build failed. A log scores its *line recall*: the share of the chunk's non-empty lines (cleaned
@@ -20,7 +20,7 @@ held-out half shows whether it generalises.
 
 Also times distill (from the raw bytes, as the repair activity calls it) and, in a child process
 so that the peak memory is its own, on a synthetic log of ``--synthetic-mb`` megabytes (0: skip).
-Prints the Markdown; a full run (no ``--half``, no ``--limit``) also writes it to
+Prints the Markdown; a full run (no ``--half``, no ``--limit``, no ``--no-write``) also writes it to
 bench/results/logchunks.md, with every log's scores in bench/results/logchunks.json. To work on
 the method, look at the development half only: ``--half dev``.
 """
@@ -242,6 +242,7 @@ def main() -> None:
     parser.add_argument("--half", choices=["dev", "held-out"], help="only the logs of this half (develop on dev)")
     parser.add_argument("--limit", type=int, help="only the first N labelled logs (for development)")
     parser.add_argument("--synthetic-mb", type=int, default=200, help="size of the synthetic log to time (0: skip)")
+    parser.add_argument("--no-write", action="store_true", help="print the results without writing bench/results/")
     parser.add_argument("--synthetic-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.synthetic_child:
@@ -259,7 +260,7 @@ def main() -> None:
         )
         big = json.loads(child.stdout)
     markdown = report(summary, timing, big)
-    if args.half is None and args.limit is None:  # a partial run must not overwrite the results
+    if args.half is None and args.limit is None and not args.no_write:  # a partial run must not overwrite the results
         RESULTS.mkdir(exist_ok=True)
         (RESULTS / "logchunks.json").write_text(json.dumps(
             {"budgets": BUDGETS, "good_threshold": GOOD, "summary": summary, "timing": timing, "synthetic": big, "per_log": per_log},

@@ -435,3 +435,14 @@ def test_green_log_may_be_bytes_text_or_clean_lines() -> None:
 def test_green_log_identical_to_the_red_one_leaves_nothing() -> None:
     red = ci_run(7, PYTEST_FAILURE)
     assert distill(red, green=red) == ""
+
+
+def test_distill_keeps_the_section_a_verdict_under_a_banner_is_about() -> None:
+    # Test runners that print a test's output (here a diff) and then, under a banner, its verdict.
+    passing = "".join(f"PASS test {i} [tests/t{i}.phpt]\n" for i in range(40))
+    diff = "========DIFF========\n003- bool(true)\n003+ bool(false)\n004- creating receive socket\n"
+    failing = diff + "========DONE========\nFAIL recvmsg(): basic test [tests/recvmsg.phpt]\n"
+    log = failed_command("make test", passing + failing + passing.replace("t", "u"))
+    excerpt = distill(log, budget=800)
+    for line in ("003- bool(true)", "003+ bool(false)", "004- creating receive socket", "FAIL recvmsg(): basic test [tests/recvmsg.phpt]"):
+        assert line in excerpt
