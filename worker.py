@@ -27,6 +27,7 @@ from activities.sandbox.docker import DockerSandbox
 from activities.sandbox.local import LocalSandbox
 from greenline.settings import Settings
 from models import SandboxKind
+from activities.docker_lookups import AptCache, LocalImageTags
 from specialists.llm.pricing import PriceError, load_prices, price_of
 from workflows import WORKFLOWS
 
@@ -41,6 +42,8 @@ def build_activities(settings: Settings) -> RepairActivities:
         store=ArtifactStore(settings.artifacts_dir),
         sandboxes={SandboxKind.LOCAL: LocalSandbox(), SandboxKind.DOCKER: DockerSandbox(image=settings.sandbox_image)},
         resolve_import=index.resolve_import,
+        apt_lookup=AptCache(),
+        list_image_tags=LocalImageTags(),
     )
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from models import Category, Diagnosis, TestReport
-from specialists import env_config, logic, python_deps
+from specialists import dockerfile, env_config, logic, python_deps
+from specialists.dockerfile import AptLookup, ListImageTags
 from specialists.logs import clean, error_lines
 from specialists.python_deps import ResolveImport
 from specialists.repo_view import RepoView
@@ -20,6 +21,8 @@ def diagnose(
     resolve_import: ResolveImport,
     tried_patch_ids: Iterable[str] = (),
     tests: TestReport | None = None,
+    apt_lookup: AptLookup | None = None,
+    list_image_tags: ListImageTags | None = None,
 ) -> Diagnosis:
     lines = clean(log)
     tried = set(tried_patch_ids)
@@ -27,6 +30,7 @@ def diagnose(
     candidates = [
         *python_deps.diagnose(view, lines, cmd, resolve_import),
         *env_config.diagnose(view, lines, cmd),
+        *dockerfile.diagnose(view, lines, cmd, apt_lookup=apt_lookup, list_image_tags=list_image_tags),
     ]
     for candidate in candidates:
         if candidate.patch is None:

@@ -25,6 +25,9 @@ EXAMPLE_COMMANDS = {
     "missing-dependency": "pip install -q -r requirements.txt && python -m pytest -q",
     "missing-env-var": "set -a && . ./ci.env && set +a && pip install -q -r requirements.txt && python -m pytest -q",
     "dependency-then-env": "pip install -q -r requirements.txt && touch .env && set -a && . ./.env && set +a && python -m pytest -q",
+    "dockerfile-moved-file": "docker build -q -t greenline-example-moved-file . && docker run --rm greenline-example-moved-file",
+    "dockerfile-pep668": "docker build -q -t greenline-example-pep668 . && docker run --rm greenline-example-pep668",
+    "dockerfile-entrypoint": "docker build -q -t greenline-example-entrypoint . && docker run --rm greenline-example-entrypoint",
 }
 
 

@@ -26,7 +26,7 @@ from greenline.settings import Settings
 from models import Budget, Engine, RepairRequest, RepairResult, SandboxKind, Status
 from tests.git_repos import commit_files, git
 from tests.integration.helpers import settings_for
-from tests.integration.test_worker_crash import start_worker
+from tests.integration.test_worker_crash import start_worker, worker_environment
 from tests.messages_api import MessagesAPI, error, text, tool_use
 from worker import build_workers
 from workflows import RepairWorkflow
@@ -258,14 +258,7 @@ async def test_a_worker_killed_during_a_model_call_loses_no_budget_and_pays_no_c
               tool_use("propose_fix", proposal([FIX])), SAFE]
     settings = settings_for(tmp_path)
     with MessagesAPI(script) as api:
-        worker_env = {
-            "TEMPORAL_ADDRESS": dev_server_env.client.service_client.config.target_host,
-            "GREENLINE_STATE_DIR": str(settings.state_dir),
-            "GREENLINE_TASK_QUEUE": settings.task_queue,
-            "GREENLINE_SANDBOX_TASK_QUEUE": settings.sandbox_task_queue,
-            "ANTHROPIC_API_KEY": "sk-ant-test-key",
-            "GREENLINE_LLM_BASE_URL": api.url,
-        }
+        worker_env = worker_environment(dev_server_env, settings, ANTHROPIC_API_KEY="sk-ant-test-key", GREENLINE_LLM_BASE_URL=api.url)
         log = tmp_path / "workers.log"
         first = start_worker(dev_server_env, worker_env, log)
         second: subprocess.Popen[bytes] | None = None

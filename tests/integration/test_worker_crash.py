@@ -16,6 +16,7 @@ import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
+from greenline.settings import Settings
 from models import Budget, Phase, RepairRequest, SandboxKind, Status
 from tests.integration.helpers import ROOT, example_repo, git, processes_with, settings_for
 from workflows import RepairWorkflow
@@ -25,6 +26,17 @@ SLOW_REBUILD = (
     "pip install -q -r requirements.txt && "
     "if grep -qi pyyaml requirements.txt; then sleep 8; fi && python -m pytest -q"
 )
+
+
+def worker_environment(env: WorkflowEnvironment, settings: Settings, **extra: str) -> dict[str, str]:
+    """What ``python worker.py`` needs to serve ``settings``' queues on the test's server."""
+    return {
+        "TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
+        "GREENLINE_STATE_DIR": str(settings.state_dir),
+        "GREENLINE_TASK_QUEUE": settings.task_queue,
+        "GREENLINE_SANDBOX_TASK_QUEUE": settings.sandbox_task_queue,
+        **extra,
+    }
 
 
 def start_worker(env: WorkflowEnvironment, settings_env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -37,12 +49,7 @@ def start_worker(env: WorkflowEnvironment, settings_env: dict[str, str], log: Pa
 async def test_repair_survives_sigkill_of_its_worker(dev_server_env: WorkflowEnvironment, tmp_path: Path) -> None:
     repo = example_repo("missing-dependency", tmp_path)
     settings = settings_for(tmp_path)
-    worker_env = {
-        "TEMPORAL_ADDRESS": dev_server_env.client.service_client.config.target_host,
-        "GREENLINE_STATE_DIR": str(settings.state_dir),
-        "GREENLINE_TASK_QUEUE": settings.task_queue,
-        "GREENLINE_SANDBOX_TASK_QUEUE": settings.sandbox_task_queue,
-    }
+    worker_env = worker_environment(dev_server_env, settings)
     log = tmp_path / "workers.log"
     first = start_worker(dev_server_env, worker_env, log)
     second: subprocess.Popen[bytes] | None = None

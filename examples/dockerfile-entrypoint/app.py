@@ -1,0 +1,3 @@
+import sys
+
+print("worker started", *sys.argv[1:])

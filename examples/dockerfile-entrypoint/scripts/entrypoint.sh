@@ -1,0 +1,3 @@
+#!/bin/sh
+set -e
+exec python3 /srv/app.py "$@"

@@ -1,0 +1,1 @@
+"""Says hello, in the words its settings file gives."""

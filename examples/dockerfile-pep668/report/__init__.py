@@ -1,0 +1,1 @@
+"""A nightly report job."""
