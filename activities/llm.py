@@ -149,7 +149,7 @@ class LLMActivities:
         """The output tokens a call may use, or why the remaining budget cannot cover one."""
         tokens_in = estimate_tokens(json.dumps(sent))
         max_out = min(cap or self.config.max_output_tokens, allowance.tokens - tokens_in)
-        if max_out < min(_MIN_OUTPUT, cap or _MIN_OUTPUT):
+        if max_out < _MIN_OUTPUT:
             return 0, f"the remaining {allowance.tokens} tokens cannot cover a call of about {tokens_in} input tokens and {_MIN_OUTPUT} output tokens"
         dearest = price.most(tokens_in, max_out)
         if dearest > allowance.usd:

@@ -30,7 +30,6 @@ class Settings(BaseSettings):
     anthropic_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("ANTHROPIC_API_KEY", "GREENLINE_ANTHROPIC_API_KEY"))
     llm_base_url: str | None = Field(default=None, validation_alias=AliasChoices("GREENLINE_LLM_BASE_URL", "ANTHROPIC_BASE_URL"))
     llm_model: str = "claude-sonnet-4-6"
-    llm_timeout_s: float = Field(default=120.0, gt=0)
     llm_max_output_tokens: int = Field(default=4096, gt=0)
     llm_context_tokens: int = Field(default=24_000, gt=1000)
     llm_prices: Path | None = None

@@ -162,7 +162,8 @@ def _files(view: RepoView, excerpt: str, budget_tokens: int) -> tuple[str, list[
             continue
         block = f'<file path="{path}">\n{text}\n</file>'
         if estimate_tokens(block) > left and lines:
-            block = f'<file path="{path}" lines="{_ranges(lines, text)}">\n{_windows(text, lines)}\n</file>'
+            around = ",".join(str(n) for n in sorted(set(lines)))
+            block = f'<file path="{path}" around-lines="{around}">\n{_windows(text, lines)}\n</file>'
         if estimate_tokens(block) > left:
             continue
         blocks.append(block)
@@ -182,11 +183,6 @@ def _windows(text: str, lines: list[int]) -> str:
         out.append(all_lines[n - 1])
         previous = n
     return "\n".join(out)
-
-
-def _ranges(lines: list[int], text: str) -> str:
-    total = text.count("\n") + 1
-    return ",".join(f"{max(1, n - _WINDOW)}-{min(total, n + _WINDOW)}" for n in sorted(set(lines)))
 
 
 def _in_repo(raw: str, paths: list[str], subdir: str) -> str | None:
