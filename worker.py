@@ -25,6 +25,7 @@ from activities.package_index import PackageIndex
 from activities.repair import RepairActivities
 from activities.sandbox.docker import DockerSandbox
 from activities.sandbox.local import LocalSandbox
+from activities.sandbox.pip_cache import PipCache
 from greenline.settings import Settings
 from models import SandboxKind
 from activities.docker_lookups import AptCache, LocalImageTags
@@ -42,8 +43,11 @@ def build_activities(settings: Settings) -> RepairActivities:
         store=ArtifactStore(settings.artifacts_dir),
         sandboxes={SandboxKind.LOCAL: LocalSandbox(), SandboxKind.DOCKER: DockerSandbox(image=settings.sandbox_image)},
         resolve_import=index.resolve_import,
+        release_history=index.release_history,
+        requires_dist=index.requires_dist,
         apt_lookup=AptCache(),
         list_image_tags=LocalImageTags(),
+        pip_cache=None if settings.pip_cache == "off" else PipCache(settings.cache_dir / "pip", scope=settings.pip_cache),
     )
 
 

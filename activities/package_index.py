@@ -6,14 +6,21 @@ installed metadata of this interpreter (``importlib.metadata.packages_distributi
 the index itself: candidate projects are looked up through the standard simple API (PEP 503
 HTML or PEP 691 JSON, so private mirrors work too) and a candidate counts only when one of its
 wheels really ships the module (its ``top_level.txt`` or ``RECORD``).
+
+The same pages give a project's release history (versions, upload times, yanks and
+``Requires-Python`` per file, PEP 700) and, per release, its ``Requires-Dist``: from the PEP 658
+metadata file when the index serves one, else from the wheel itself.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 import zipfile
 from collections.abc import Iterable
+from datetime import datetime
+from email.parser import HeaderParser
 from importlib import metadata
 
 import pypi_simple
@@ -23,6 +30,7 @@ from packaging.version import InvalidVersion, Version
 
 from activities.sandbox.docker import host_pip_settings
 from specialists.python_deps import Provider
+from specialists.releases import Release
 
 _MAX_WHEEL_BYTES = 40 * 1024 * 1024
 
@@ -36,6 +44,9 @@ class PackageIndex:
         self.index_url = index_url or configured_index_url()
         self.timeout = timeout
         self._resolved: dict[str, Provider | None] = {}
+        self._histories: dict[str, list[Release] | None] = {}
+        self._requires: dict[tuple[str, Version | str], list[str] | None] = {}
+        self._pages: dict[str, pypi_simple.ProjectPage | None] = {}
         self._client = pypi_simple.PyPISimple(endpoint=self.index_url, session=session or requests.Session())
 
     def close(self) -> None:
@@ -60,6 +71,52 @@ class PackageIndex:
             return Provider(distribution=page.project or candidate, latest_version=_latest(packages))
         return None
 
+    def release_history(self, project: str) -> list[Release] | None:
+        """Every version of ``project`` on the index, oldest first (``None``: no such project)."""
+        key = canonicalize_name(project)
+        if key not in self._histories:
+            page = self._page(key)
+            self._histories[key] = None if page is None else _releases(list(page.packages))
+        return self._histories[key]
+
+    def requires_dist(self, project: str, version: str) -> list[str] | None:
+        """The ``Requires-Dist`` lines of one release (``None``: no wheel or metadata for it)."""
+        key = (canonicalize_name(project), _version(version) or version)  # 3.0 is 3.0.0
+        if key not in self._requires:
+            self._requires[key] = self._requires_dist(key[0], version)
+        return self._requires[key]
+
+    def _requires_dist(self, project: str, version: str) -> list[str] | None:
+        page = self._page(project)
+        if page is None:
+            return None
+        wheels = [p for p in page.packages if p.package_type == "wheel" and _same(p.version, version)]
+        if not wheels:
+            return None
+        wheel = _best_wheel(wheels) or wheels[0]
+        text = self._metadata(wheel)
+        if text is None:
+            return None
+        return HeaderParser().parsestr(text).get_all("Requires-Dist") or []
+
+    def _metadata(self, wheel: pypi_simple.DistributionPackage) -> str | None:
+        # PEP 658: the core metadata next to the file (PyPI serves it even where a mirror's page
+        # does not say so); else the METADATA inside the wheel.
+        url = wheel.metadata_url if wheel.has_metadata else wheel.url.split("#", 1)[0] + ".metadata"
+        response = self._client.s.get(url, timeout=self.timeout)
+        if response.ok:
+            return response.text
+        if response.status_code not in (403, 404, 410):
+            response.raise_for_status()
+        data = self._download(wheel)
+        if data is None:
+            return None
+        with zipfile.ZipFile(data) as archive:
+            for name in archive.namelist():
+                if name.count("/") == 1 and name.endswith(".dist-info/METADATA"):
+                    return archive.read(name).decode(errors="replace")
+        return None
+
     def _candidates(self, module: str) -> list[str]:
         names: list[str] = []
         for dist in metadata.packages_distributions().get(module, []):
@@ -73,19 +130,33 @@ class PackageIndex:
         return list(seen)
 
     def _page(self, project: str) -> pypi_simple.ProjectPage | None:
-        try:
-            return self._client.get_project_page(project, timeout=self.timeout)
-        except pypi_simple.NoSuchProjectError:
-            return None
+        # One repair asks about the same projects on every attempt: one request each.
+        key = canonicalize_name(project)
+        if key not in self._pages:
+            url = self._client.get_project_url(key)
+            response = self._client.s.get(url, timeout=self.timeout, headers={"Accept": self._client.accept})
+            if response.status_code == 404:
+                self._pages[key] = None
+            else:
+                response.raise_for_status()
+                page = pypi_simple.ProjectPage.from_response(response, key)
+                self._pages[key] = _with_html_upload_times(page, response)
+        return self._pages[key]
 
-    def _ships(self, wheel: pypi_simple.DistributionPackage, module: str) -> bool:
+    def _download(self, wheel: pypi_simple.DistributionPackage) -> io.BytesIO | None:
         response = self._client.s.get(wheel.url, timeout=self.timeout * 3, stream=True)
         response.raise_for_status()
         data = io.BytesIO()
         for chunk in response.iter_content(1 << 16):
             data.write(chunk)
             if data.tell() > _MAX_WHEEL_BYTES:
-                return False
+                return None
+        return data
+
+    def _ships(self, wheel: pypi_simple.DistributionPackage, module: str) -> bool:
+        data = self._download(wheel)
+        if data is None:
+            return False
         with zipfile.ZipFile(data) as archive:
             return module in _top_level_names(archive.namelist(), archive)
 
@@ -112,6 +183,53 @@ def _best_wheel(packages: list[pypi_simple.DistributionPackage]) -> pypi_simple.
         portability = 2 if p.filename.endswith("-none-any.whl") else 1 if "manylinux" in p.filename else 0
         return (not version.is_prerelease, version, portability)
     return max(wheels, key=rank)
+
+
+def _releases(packages: list[pypi_simple.DistributionPackage]) -> list[Release]:
+    """Files grouped by version: a release is yanked when all its files are, uploaded when its
+    first file was, and requires the Python its wheels (else its sdist) declare."""
+    by_version: dict[Version, list[pypi_simple.DistributionPackage]] = {}
+    for package in packages:
+        version = _version(package.version)
+        if version is not None:
+            by_version.setdefault(version, []).append(package)
+    releases = []
+    for version, files in sorted(by_version.items()):
+        wheels = [f for f in files if f.package_type == "wheel"]
+        times: list[datetime] = [f.upload_time for f in files if f.upload_time is not None]
+        declared = next((f.requires_python for f in wheels + files if f.requires_python), None)
+        releases.append(
+            Release(
+                version=str(version),
+                upload_time=min(times) if times else None,
+                yanked=all(f.is_yanked for f in files),
+                requires_python=declared,
+                has_wheel=bool(wheels),
+            )
+        )
+    return releases
+
+
+def _with_html_upload_times(page: pypi_simple.ProjectPage, response: requests.Response) -> pypi_simple.ProjectPage:
+    """PEP 700 upload times from an HTML page's ``data-upload-time`` (pypi_simple reads them
+    from JSON pages only)."""
+    if "html" not in response.headers.get("Content-Type", "text/html") or "data-upload-time" not in response.text:
+        return page
+    times: dict[str, datetime] = {}
+    for link in pypi_simple.RepositoryPage.from_html(response.text, response.url).links:
+        stamp = link.get_str_attrib("data-upload-time")
+        if stamp:
+            try:
+                times[link.text] = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+            except ValueError:
+                continue
+    packages = [p if p.upload_time or p.filename not in times else dataclasses.replace(p, upload_time=times[p.filename]) for p in page.packages]
+    return dataclasses.replace(page, packages=packages)
+
+
+def _same(text: str | None, version: str) -> bool:
+    parsed = _version(text)
+    return parsed is not None and parsed == _version(version)
 
 
 def _latest(packages: list[pypi_simple.DistributionPackage]) -> str | None:

@@ -17,6 +17,7 @@ from activities import git, names
 from activities.artifacts import ArtifactStore
 from activities.errors import bad_input, publish_conflict
 from activities.sandbox import BuildSpec, Sandbox
+from activities.sandbox.pip_cache import PipCache
 from activities.sandbox.base import SELECT_PLUGIN
 from models import (
     BuildRequest,
@@ -37,11 +38,12 @@ from models import (
     VerifyRequest,
     WorkspaceInfo,
 )
-from specialists import guardrail, logs, router, triage
+from specialists import guardrail, logs, pins, router, triage
 from specialists.dockerfile import AptLookup, ListImageTags
 from specialists.policy import FILENAME as POLICY_FILE
 from specialists.policy import PolicyError, parse_policy
 from specialists.python_deps import ResolveImport
+from specialists.releases import ReleaseHistory, RequiresDist
 from specialists.redact import redact
 from specialists.repo_view import RepoView
 from specialists.verify import verify
@@ -56,6 +58,9 @@ class RepairActivities:
         scratch_dir: str | Path | None = None,
         apt_lookup: AptLookup | None = None,
         list_image_tags: ListImageTags | None = None,
+        pip_cache: PipCache | None = None,
+        release_history: ReleaseHistory | None = None,
+        requires_dist: RequiresDist | None = None,
     ) -> None:
         self.store = store
         self.sandboxes = dict(sandboxes)
@@ -64,6 +69,12 @@ class RepairActivities:
         # Without them, the Dockerfile specialist escalates apt and base-image failures.
         self.apt_lookup = apt_lookup
         self.list_image_tags = list_image_tags
+        # Without it, every build downloads its packages afresh.
+        self.pip_cache = pip_cache
+        # Without them (the index's release history and metadata), resolver conflicts and
+        # upstream breaking releases escalate instead of being repaired.
+        self.release_history = release_history
+        self.requires_dist = requires_dist
 
     def all(self) -> list[Callable[..., object]]:
         return [self.prepare_workspace, self.run_build, self.triage, self.diagnose, self.review_patch, self.verify_build, self.publish_fix]
@@ -105,6 +116,10 @@ class RepairActivities:
             meta = checkout / ".greenline"
             meta.mkdir(exist_ok=True)
             select_path = write_selection(meta, request.tests) if request.tests is not None else None
+            constraints_path = None
+            if request.constraints is not None:
+                constraints_path = meta / "constraints.txt"
+                constraints_path.write_text(request.constraints)
             spec = BuildSpec(
                 build_id=build_id,
                 workflow_id=request.workflow_id,
@@ -115,6 +130,8 @@ class RepairActivities:
                 junit_path=meta / "junit.xml",
                 timeout_s=request.timeout_s,
                 select_path=select_path,
+                constraints_path=constraints_path,
+                pip_cache=self.pip_cache.for_repository(request.repo_path) if self.pip_cache else None,
             )
             spec.log_path.touch()
             outcome = sandbox.run(spec, activity.heartbeat, _should_stop)
@@ -133,6 +150,7 @@ class RepairActivities:
                 signature=logs.signature(lines),
                 tests=tests,
                 sandbox=request.sandbox,
+                environment=read_freeze(spec.freeze_path),
             )
 
     @activity.defn(name=names.TRIAGE)
@@ -143,6 +161,8 @@ class RepairActivities:
     @activity.defn(name=names.DIAGNOSE)
     def diagnose(self, request: DiagnoseRequest) -> Diagnosis:
         view = RepoView(git.tracked_files(request.repo_path, request.commit), request.subdir, request.base_patch)
+        if request.bisection is not None and request.bisection.conclusive:
+            return _scrubbed(pins.pin_back(view, request.cmd, request.bisection))
         log = self.store.get(request.build.log)
         diagnosis = router.diagnose(
             view,
@@ -153,14 +173,12 @@ class RepairActivities:
             tests=request.build.tests,
             apt_lookup=self.apt_lookup,
             list_image_tags=self.list_image_tags,
+            release_history=self.release_history,
+            requires_dist=self.requires_dist,
+            environment=request.build.environment,
+            known_good_env=request.known_good_env,
         )
-        return diagnosis.model_copy(
-            update={
-                "summary": _scrub(diagnosis.summary),
-                "evidence": [_scrub(e) for e in diagnosis.evidence],
-                "escalate_reason": _scrub(diagnosis.escalate_reason) if diagnosis.escalate_reason else None,
-            }
-        )
+        return _scrubbed(diagnosis)
 
     @activity.defn(name=names.REVIEW_PATCH)
     def review_patch(self, request: ReviewRequest) -> ReviewVerdict:
@@ -199,6 +217,20 @@ class RepairActivities:
             raise bad_input(f"sandbox {kind.value!r} is not available on this worker") from None
 
 
+def read_freeze(path: Path) -> str | None:
+    """The build's ``pip freeze``, without lines that could carry credentials (``name @ URL``
+    requirements from private sources); ``None`` when the build left none."""
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return None
+    kept = [line for line in text.splitlines()[:_MAX_FREEZE_LINES] if line.strip() and "://" not in line]
+    return "\n".join(kept) + "\n" if kept else None
+
+
+_MAX_FREEZE_LINES = 2000
+
+
 def write_selection(meta: Path, tests: list[str]) -> Path:
     """The test selection of a rerun, and the pytest plugin that honours it, in the checkout."""
     plugins = meta / "plugins"
@@ -217,6 +249,16 @@ def _scrub(text: str) -> str:
     formats, credentials in URLs, high-entropy tokens, and the values of this worker's
     secret-named environment variables."""
     return redact(text, env=os.environ)
+
+
+def _scrubbed(diagnosis: Diagnosis) -> Diagnosis:
+    return diagnosis.model_copy(
+        update={
+            "summary": _scrub(diagnosis.summary),
+            "evidence": [_scrub(e) for e in diagnosis.evidence],
+            "escalate_reason": _scrub(diagnosis.escalate_reason) if diagnosis.escalate_reason else None,
+        }
+    )
 
 
 def _should_stop() -> bool:

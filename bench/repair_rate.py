@@ -36,6 +36,7 @@ from pathlib import Path
 from temporalio.testing import WorkflowEnvironment
 
 from activities import git
+from activities.docker_lookups import AptCache, LocalImageTags
 from activities.package_index import PackageIndex
 from activities.sandbox.base import BuildSpec
 from activities.sandbox.local import LocalSandbox
@@ -54,7 +55,15 @@ EXAMPLE_EXPECTATIONS = {
     "missing-dependency": ("repaired", "dependency"),
     "missing-env-var": ("repaired", "environment"),
     "dependency-then-env": ("repaired", "environment"),
+    "upstream-breaking-release": ("repaired", "dependency"),
+    "resolver-conflict": ("repaired", "dependency"),
+    "dependency-bisection": ("repaired", "dependency"),
+    "dockerfile-moved-file": ("repaired", "docker"),
+    "dockerfile-pep668": ("repaired", "docker"),
+    "dockerfile-entrypoint": ("repaired", "docker"),
 }
+# An example with this file is repaired with it as --known-good-env (the last green build's freeze).
+KNOWN_GOOD = "last-green-freeze.txt"
 
 
 @dataclass
@@ -67,6 +76,11 @@ class Scenario:
     must_not_touch: list[str] = field(default_factory=lambda: ["tests/**"])
     cleanup: list[str] = field(default_factory=list)
     description: str = ""
+
+    @property
+    def known_good_env(self) -> str | None:
+        path = self.source / KNOWN_GOOD
+        return path.read_text() if path.is_file() else None
 
 
 def scenarios() -> list[Scenario]:
@@ -102,7 +116,8 @@ def unsafe(paths: list[str], forbidden: list[str]) -> list[str]:
 
 async def greenline(scenario: Scenario, env: WorkflowEnvironment, scratch: Path, sandbox: SandboxKind) -> dict[str, object]:
     repo = make_repo(scenario, scratch)
-    request = RepairRequest(repo_path=str(repo), cmd=scenario.cmd, sandbox=sandbox, auto_approve=True, engine=Engine.RULES, retry_delay_s=2)
+    request = RepairRequest(repo_path=str(repo), cmd=scenario.cmd, sandbox=sandbox, auto_approve=True, engine=Engine.RULES, retry_delay_s=2,
+                            known_good_env=scenario.known_good_env)
     started = time.monotonic()
     result: RepairResult = await repair_in_process(env, settings_for(scratch / f"{scenario.name}-state"), request)
     wall = time.monotonic() - started
@@ -147,7 +162,10 @@ def naive(scenario: Scenario, scratch: Path) -> dict[str, object]:
             break
         if attempt == NAIVE_ATTEMPTS:
             break
-        diagnosis = router.diagnose(RepoView(files, "", patch), log.read_bytes(), scenario.cmd, resolve_import=index.resolve_import)
+        diagnosis = router.diagnose(
+            RepoView(files, "", patch), log.read_bytes(), scenario.cmd, resolve_import=index.resolve_import,
+            release_history=index.release_history, requires_dist=index.requires_dist, apt_lookup=AptCache(), list_image_tags=LocalImageTags(),
+        )
         if diagnosis.patch is not None:
             patch = diagnosis.patch
             for change in patch.changes:

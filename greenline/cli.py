@@ -23,7 +23,8 @@ import typer
 from rich.console import Console
 from rich.syntax import Syntax
 
-from greenline import runtime
+from greenline import known_good, runtime
+from activities.git import GitError
 from greenline.errors import BadInput, GreenlineError
 from models import ApprovalDecision, Budget, Engine, RepairRequest, RepairResult, SandboxKind, Status
 
@@ -83,10 +84,16 @@ def repair(
     """Repair the failing build of the git repository at PATH; a verified fix lands on branch greenline/ID."""
     try:
         request = _repair_request(path, cmd, sandbox, auto_approve, known_good_env, engine, max_attempts, max_minutes, approval_timeout, build_timeout)
+        if request.known_good_env is None:
+            recorded = known_good.load(Path(request.repo_path), request.subdir, request.cmd)
+            if recorded is not None:
+                request.known_good_env = recorded.freeze
+                err.print(f"last green environment of this build step: recorded {recorded.recorded_at:%Y-%m-%d %H:%M} UTC ({recorded.path})")
         workflow_id = workflow_id or f"repair-{uuid.uuid4().hex[:8]}"
         result = asyncio.run(runtime.run_repair(request, workflow_id, _report_progress, _ask_approval if sys.stdin.isatty() and not as_json else None))
     except GreenlineError as error:
         _fail(str(error), as_json, workflow_id)
+    _remember_green(request, result)
     _report(result, as_json)
 
 
@@ -185,6 +192,16 @@ def _repair_request(path: Path, cmd: str, sandbox: SandboxChoice, auto_approve: 
         engine=engine, budget=Budget(max_attempts=max_attempts, max_wall_s=max_minutes * 60), auto_approve=auto_approve,
         approval_timeout_s=approval_timeout, build_timeout_s=build_timeout, known_good_env=frozen,
     )
+
+
+def _remember_green(request: RepairRequest, result: RepairResult) -> None:
+    """A build that passed as it is: its environment is the next repair's last green one."""
+    build = result.failing_build
+    if result.status == Status.GREEN and build is not None and build.passed and build.environment:
+        try:
+            known_good.record(Path(request.repo_path), request.subdir, request.cmd, build.environment)
+        except (OSError, GitError) as error:
+            err.print(f"[yellow]could not record the green build's environment: {error}[/yellow]")
 
 
 def _report_progress(line: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -11,6 +12,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 def _default_state_dir() -> Path:
     base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    return Path(base) / "greenline"
+
+
+def _default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "greenline"
 
 
@@ -33,6 +39,10 @@ class Settings(BaseSettings):
     llm_max_output_tokens: int = Field(default=4096, gt=0)
     llm_context_tokens: int = Field(default=24_000, gt=1000)
     llm_prices: Path | None = None
+    # Downloads shared between builds (activities/sandbox/pip_cache.py): per repository, per
+    # worker, or not at all.
+    cache_dir: Path = Field(default_factory=_default_cache_dir)
+    pip_cache: Literal["repository", "worker", "off"] = "repository"
 
     @property
     def artifacts_dir(self) -> Path:

@@ -1,5 +1,6 @@
 """Pydantic contracts between workflows, activities and specialists (pydantic only)."""
 
+from models.bisection import Bisection, BisectionProbe, ProbeOutcome, VersionChange
 from models.build import ArtifactRef, BuildRequest, BuildResult, SandboxKind, TestReport
 from models.patch import Category, Diagnosis, Engine, FileChange, Patch, ReviewVerdict
 from models.policy import Policy, PolicyBudget
@@ -44,6 +45,10 @@ from models.llm import (
 )
 
 __all__ = [
+    "Bisection",
+    "BisectionProbe",
+    "ProbeOutcome",
+    "VersionChange",
     "Allowance",
     "InvalidAnswer",
     "LLMDiagnoseRequest",

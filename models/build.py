@@ -58,6 +58,9 @@ class BuildRequest(BaseModel):
     label: str = "build"
     # Run only these tests, in this order (a triage rerun); ``None`` runs the build's own selection.
     tests: list[str] | None = None
+    # pip constraints (``name==version`` lines) every pip install of the build honours: how a
+    # dependency bisection holds some distributions at their last green versions.
+    constraints: str | None = None
 
 
 class BuildResult(BaseModel):
@@ -72,6 +75,9 @@ class BuildResult(BaseModel):
     signature: str
     tests: TestReport | None = None
     sandbox: SandboxKind
+    # ``pip freeze`` of the build's Python once the build step ran (``None``: no pip there):
+    # what the build really installed, to compare with the last green build's.
+    environment: str | None = None
 
     @property
     def passed(self) -> bool:

@@ -6,6 +6,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from models.bisection import Bisection
 from models.budget import Budget
 from models.build import BuildResult, SandboxKind
 from models.patch import Category, Diagnosis, Engine, Patch, ReviewVerdict
@@ -70,6 +71,7 @@ class Phase(StrEnum):
     BUILDING = "building"
     TRIAGING = "triaging"
     DIAGNOSING = "diagnosing"
+    BISECTING = "bisecting"
     REVIEWING = "reviewing"
     REBUILDING = "rebuilding"
     VERIFYING = "verifying"
@@ -88,6 +90,8 @@ class DiagnoseRequest(BaseModel):
     base_patch: Patch | None = None
     tried_patch_ids: list[str] = Field(default_factory=list)
     known_good_env: str | None = None
+    # A conclusive dependency bisection: pin its culprits back to their last green versions.
+    bisection: Bisection | None = None
 
 
 class ReviewRequest(BaseModel):
@@ -179,6 +183,7 @@ class RepairResult(BaseModel):
     failing_build: BuildResult | None = None
     audit: list[AuditEvent] = Field(default_factory=list)
     approver: str | None = None
+    bisection: Bisection | None = None
 
     def to_json_contract(self) -> dict[str, object]:
         return {
@@ -196,6 +201,12 @@ class RepairResult(BaseModel):
             "cost_usd": round(self.spent.usd, 6),
             "flaky_tests": list(self.flaky_tests),
             "polluters": {v.test: list(v.polluters) for v in self.test_verdicts if v.polluters},
+            "bisection": None if self.bisection is None else {
+                "changed": len(self.bisection.changes),
+                "culprits": [c.describe() for c in self.bisection.culprits],
+                "builds": len(self.bisection.probes),
+                "conclusive": self.bisection.conclusive,
+            },
             "reason": self.reason,
         }
 

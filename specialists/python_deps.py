@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import shlex
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 
 import tomlkit
@@ -66,7 +66,7 @@ def requirements_sources(view: RepoView, cmd: str) -> list[str]:
         elif token.startswith("-r") and len(token) > 2:
             value = token[2:]
         if value:
-            path = _normalise(view.in_build_dir(value))
+            path = normalise_path(view.in_build_dir(value))
             if view.exists(path) and path not in found:
                 found.append(path)
     for name in ("requirements.txt", "requirements-dev.txt", "requirements/base.txt", "pyproject.toml"):
@@ -78,7 +78,7 @@ def requirements_sources(view: RepoView, cmd: str) -> list[str]:
     return found
 
 
-def _normalise(path: str) -> str:
+def normalise_path(path: str) -> str:
     parts: list[str] = []
     for part in path.split("/"):
         if part in ("", "."):
@@ -140,8 +140,11 @@ def _add_to_pyproject(text: str, requirement: str) -> str:
     return tomlkit.dumps(document)
 
 
-def diagnose(view: RepoView, log_lines: list[str], cmd: str, resolve: ResolveImport) -> Iterator[Diagnosis]:
-    """Candidate diagnoses for missing distributions, best first."""
+def diagnose(view: RepoView, log_lines: list[str], cmd: str, resolve: ResolveImport, installed: Collection[str] = ()) -> Iterator[Diagnosis]:
+    """Candidate diagnoses for missing distributions, best first. ``installed``: canonical
+    names of what the failing build installed (its ``pip freeze``); a module whose provider is
+    among them is not missing a distribution (a submodule an upstream release removed is the
+    upstream-release specialist's)."""
     modules = [m for m in missing_modules(log_lines) if not is_local_module(view, m)]
     if not modules:
         return
@@ -166,10 +169,14 @@ def diagnose(view: RepoView, log_lines: list[str], cmd: str, resolve: ResolveImp
     additions: list[str] = []
     unresolved: list[str] = []
     already: list[str] = []
+    in_build: list[str] = []
     for module in modules:
         provider = resolve(module)
         if provider is None:
             unresolved.append(module)
+            continue
+        if canonicalize_name(provider.distribution) in installed:
+            in_build.append(f"{module} ({provider.distribution})")
             continue
         if canonicalize_name(provider.distribution) in present:
             already.append(f"{module} ({provider.distribution})")
@@ -180,6 +187,8 @@ def diagnose(view: RepoView, log_lines: list[str], cmd: str, resolve: ResolveImp
         reason = []
         if unresolved:
             reason.append(f"no distribution on the package index provides {', '.join(unresolved)}")
+        if in_build:
+            reason.append(f"the build did install {', '.join(in_build)}: a part of it is missing, not the distribution")
         if already:
             reason.append(f"{', '.join(already)} already declared in {source}: the install step may not run, or installs elsewhere")
         yield Diagnosis(

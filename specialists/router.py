@@ -3,13 +3,15 @@ first diagnosis whose patch has not been tried yet (or the best-founded escalati
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from itertools import chain
 
 from models import Category, Diagnosis, TestReport
-from specialists import dockerfile, env_config, logic, python_deps
+from specialists import dockerfile, env_config, logic, python_deps, resolver_conflict, upstream_release
 from specialists.dockerfile import AptLookup, ListImageTags
 from specialists.logs import clean, error_lines
 from specialists.python_deps import ResolveImport
+from specialists.releases import ReleaseHistory, RequiresDist, parse_freeze
 from specialists.repo_view import RepoView
 
 
@@ -23,15 +25,33 @@ def diagnose(
     tests: TestReport | None = None,
     apt_lookup: AptLookup | None = None,
     list_image_tags: ListImageTags | None = None,
+    release_history: ReleaseHistory | None = None,
+    requires_dist: RequiresDist | None = None,
+    environment: str | None = None,
+    known_good_env: str | None = None,
 ) -> Diagnosis:
+    """``environment``: the failing build's ``pip freeze``; ``known_good_env``: the last green
+    build's. Without ``release_history`` and ``requires_dist`` (the index), the dependency-drift
+    specialists (resolver conflicts, upstream breaking releases) stand aside."""
     lines = clean(log)
     tried = set(tried_patch_ids)
     escalations: list[Diagnosis] = []
-    candidates = [
-        *python_deps.diagnose(view, lines, cmd, resolve_import),
-        *env_config.diagnose(view, lines, cmd),
-        *dockerfile.diagnose(view, lines, cmd, apt_lookup=apt_lookup, list_image_tags=list_image_tags),
-    ]
+    drift: list[Iterator[Diagnosis]] = []
+    if release_history is not None and requires_dist is not None:
+        drift = [
+            resolver_conflict.diagnose(view, lines, cmd, release_history=release_history, requires_dist=requires_dist),
+            upstream_release.diagnose(
+                view, lines, cmd, resolve_import=resolve_import, release_history=release_history, requires_dist=requires_dist,
+                environment=environment, known_good_env=known_good_env,
+            ),
+        ]
+    # Lazily: a specialist further down (and its index lookups) runs only when needed.
+    candidates = chain(
+        python_deps.diagnose(view, lines, cmd, resolve_import, installed=parse_freeze(environment).keys()),
+        *drift,
+        env_config.diagnose(view, lines, cmd),
+        dockerfile.diagnose(view, lines, cmd, apt_lookup=apt_lookup, list_image_tags=list_image_tags),
+    )
     for candidate in candidates:
         if candidate.patch is None:
             escalations.append(candidate)

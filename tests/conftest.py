@@ -37,6 +37,11 @@ def _no_real_api(host: object, *args: Any, **kwargs: Any) -> Any:
 
 socket.getaddrinfo = _no_real_api
 
+# Every test repository is new, so per-repository pip caches would all start cold: the suite's
+# builds share the worker-wide cache instead (tests/activities/test_pip_environment.py covers
+# the per-repository scope).
+os.environ.setdefault("GREENLINE_PIP_CACHE", "worker")
+
 
 def _binary(name: str, package: str) -> str:
     try:

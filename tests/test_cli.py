@@ -27,6 +27,8 @@ CONTRACT_KEYS = {
     # Triage (issue 3): how sure the classification is, the lines and reruns it rests on,
     # and for order-dependent tests the tests that pollute them.
     "confidence", "evidence", "polluters",
+    # Dependency bisection (issue 4): distributions changed, culprits, probe builds.
+    "bisection",
 }
 
 

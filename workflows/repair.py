@@ -25,6 +25,9 @@ with workflow.unsafe.imports_passed_through():
         BuildResult,
         Category,
         Allowance,
+        Bisection,
+        BisectionProbe,
+        ProbeOutcome,
         DiagnoseRequest,
         Diagnosis,
         Engine,
@@ -56,7 +59,7 @@ with workflow.unsafe.imports_passed_through():
         WorkspaceInfo,
     )
     from activities.errors import LLM_NOT_CONFIGURED
-    from workflows import flaky_triage, phases
+    from workflows import bisection, flaky_triage, phases
 
 # Histories recorded before triage existed replay without it.
 TRIAGE_PATCH = "triage-v1"
@@ -66,6 +69,10 @@ MAX_TESTS_RERUN = 5
 LLM_PATCH = "llm-v1"
 # Answers that fail validation are fed back this many times before the repair escalates.
 MAX_INVALID_ANSWERS = 2
+# Histories recorded before the dependency bisection existed replay without it.
+BISECT_PATCH = "bisect-v1"
+# Probe builds one bisection makes at most (one culprit among 2,048 changes needs 12).
+MAX_PROBES = 12
 # Categories no patch can fix: never worth a model call.
 _NOT_FOR_THE_MODEL = (Category.FLAKY, Category.ORDER_DEPENDENT, Category.INFRA_TRANSIENT)
 
@@ -101,6 +108,7 @@ class RepairWorkflow:
         self._audit: list[AuditEvent] = []
         self._last_verdict: str | None = None
         self._status: Status | None = None
+        self._bisection: Bisection | None = None
 
     # ------------------------------------------------------------------ queries and updates
     @workflow.query
@@ -201,6 +209,7 @@ class RepairWorkflow:
             failing_build=failing,
             audit=self._audit,
             approver=self._decision.approver if self._decision else None,
+            bisection=self._bisection,
         )
 
     async def _repair_loop(self, request: RepairRequest, workspace: WorkspaceInfo, failing: BuildResult) -> Patch:
@@ -318,9 +327,10 @@ class RepairWorkflow:
         )
 
     async def _build(
-        self, request: RepairRequest, workspace: WorkspaceInfo, patch: Patch | None, label: str, tests: list[str] | None = None
+        self, request: RepairRequest, workspace: WorkspaceInfo, patch: Patch | None, label: str, tests: list[str] | None = None,
+        constraints: str | None = None,
     ) -> BuildResult:
-        if tests is None:
+        if tests is None and constraints is None:
             self._phase = Phase.BUILDING if patch is None else Phase.REBUILDING
         result = await workflow.execute_activity(
             names.RUN_BUILD,
@@ -335,6 +345,7 @@ class RepairWorkflow:
                 timeout_s=request.build_timeout_s,
                 label=label,
                 tests=tests,
+                constraints=constraints,
             ),
             result_type=BuildResult,
             task_queue=request.sandbox_task_queue,
@@ -368,9 +379,56 @@ class RepairWorkflow:
             diagnosis = await workflow.execute_activity(names.DIAGNOSE, ask, result_type=Diagnosis, **phases.DIAGNOSE.kwargs())
             self._charge(Usage(input_tokens=diagnosis.tokens_input, output_tokens=diagnosis.tokens_output, usd=diagnosis.cost_usd), "diagnosis")
             self._note(f"diagnosis ({diagnosis.specialist}, {diagnosis.engine.value}): {diagnosis.summary}")
+            if diagnosis.patch is None and self._may_bisect(request, build, diagnosis):
+                diagnosis = await self._bisect(request, workspace, build, base, ask, diagnosis)
             if may_use_model and diagnosis.patch is None and diagnosis.category not in _NOT_FOR_THE_MODEL:
                 diagnosis = await self._ask_model(request, workspace, ask, rules=diagnosis)
         return diagnosis
+
+    # ------------------------------------------------------------------ dependency bisection
+    def _may_bisect(self, request: RepairRequest, build: BuildResult, diagnosis: Diagnosis) -> bool:
+        return (
+            self._bisection is None
+            and bool(request.known_good_env)
+            and build.environment is not None
+            and diagnosis.category not in _NOT_FOR_THE_MODEL
+            and workflow.patched(BISECT_PATCH)
+        )
+
+    async def _bisect(
+        self, request: RepairRequest, workspace: WorkspaceInfo, build: BuildResult, base: Patch | None, ask: DiagnoseRequest, rules: Diagnosis
+    ) -> Diagnosis:
+        """With the last green build's ``pip freeze``: find which changed distributions break
+        the build (probe builds that hold the others back), then pin those back. Returns the
+        playbooks' diagnosis, its reason completed, when the bisection finds nothing."""
+        changes = bisection.changed(request.known_good_env, build.environment)
+        if not changes:
+            self._bisection = Bisection(changes=[], reason="every distribution is at its last green version: not dependency drift")
+            self._note(f"bisection: {self._bisection.reason}")
+            return rules.model_copy(update={"escalate_reason": f"{rules.escalate_reason}; {self._bisection.reason}"})
+        self._phase = Phase.BISECTING
+        self._note(f"bisection: {len(changes)} distribution(s) changed since the last green build: " + ", ".join(c.describe() for c in changes))
+        outcomes: list[ProbeOutcome] = []
+        while True:
+            step = bisection.next_step(changes, outcomes, max_probes=MAX_PROBES)
+            if not isinstance(step, BisectionProbe):
+                break
+            self._check_budget(request, before="a bisection build")
+            probe = await self._build(
+                request, workspace, base, f"bisection probe {len(outcomes) + 1}: {len(step.floating)} of {len(changes)} changes",
+                constraints=bisection.constraints(changes, step.floating),
+            )
+            outcomes.append(ProbeOutcome(floating=step.floating, reproduced=bisection.reproduces(probe, build), exit_code=probe.exit_code, duration_s=probe.duration_s))
+        self._bisection = step
+        self._note(f"bisection: {step.reason}")
+        if not step.conclusive:
+            return rules.model_copy(update={"escalate_reason": f"{rules.escalate_reason}; bisection against the last green build: {step.reason}"})
+        self._phase = Phase.DIAGNOSING
+        pinned = await workflow.execute_activity(
+            names.DIAGNOSE, ask.model_copy(update={"bisection": step}), result_type=Diagnosis, **phases.DIAGNOSE.kwargs()
+        )
+        self._note(f"diagnosis ({pinned.specialist}, {pinned.engine.value}): {pinned.summary}")
+        return pinned
 
     async def _ask_model(self, request: RepairRequest, workspace: WorkspaceInfo, ask: DiagnoseRequest, rules: Diagnosis | None) -> Diagnosis:
         """One diagnosis from the LLM engine: a call per activity, each charged as soon as it

@@ -40,9 +40,28 @@ class BuildSpec:
     # A file of test ids, one a line: pytest runs only these, in this order (triage reruns).
     # The ``greenline_select`` plugin sits next to it.
     select_path: Path | None = None
+    # pip constraints every ``pip install`` of the build honours (``PIP_CONSTRAINT``): the
+    # versions a dependency bisection holds fixed.
+    constraints_path: Path | None = None
+    # A pip cache shared with other builds (of this repository, or of this worker).
+    pip_cache: Path | None = None
+
+    @property
+    def freeze_path(self) -> Path:
+        """Where the build's ``pip freeze`` lands once the build step has run."""
+        return self.checkout / ".greenline" / "freeze.txt"
 
 
 SELECT_PLUGIN = "greenline_select"
+
+# The build step, then what it installed (``pip freeze`` of the ``python`` on its PATH, into
+# ``$GREENLINE_FREEZE``): the environment a later bisection compares with the last green one.
+# The build's exit code is the script's.
+BUILD_SCRIPT = (
+    'bash -c "$GREENLINE_BUILD_CMD"; code=$?; '
+    'python -m pip freeze --disable-pip-version-check >"$GREENLINE_FREEZE" 2>/dev/null || rm -f "$GREENLINE_FREEZE"; '
+    "exit $code"
+)
 
 
 def pytest_environment(spec: BuildSpec, inside: Callable[[Path], str]) -> dict[str, str]:
@@ -56,6 +75,15 @@ def pytest_environment(spec: BuildSpec, inside: Callable[[Path], str]) -> dict[s
         env["GREENLINE_SELECT"] = inside(spec.select_path)
         env["PYTHONPATH"] = inside(spec.select_path.parent)
     env["PYTEST_ADDOPTS"] = shlex.join(args)
+    return env
+
+
+def pip_environment(spec: BuildSpec, inside: Callable[[Path], str]) -> dict[str, str]:
+    """What points every pip of the build at the constraints and the shared cache, and the
+    freeze at its file."""
+    env = {"GREENLINE_FREEZE": inside(spec.freeze_path)}
+    if spec.constraints_path is not None:
+        env["PIP_CONSTRAINT"] = inside(spec.constraints_path)
     return env
 
 

@@ -23,11 +23,12 @@ import docker.errors
 from docker.models.containers import Container
 
 from activities.errors import sandbox_unavailable
-from activities.sandbox.base import BuildCancelled, BuildSpec, Outcome, ShouldStop, Tick, pytest_environment, scrubbed_environment
+from activities.sandbox.base import BuildCancelled, BuildSpec, Outcome, ShouldStop, Tick, BUILD_SCRIPT, pip_environment, pytest_environment, scrubbed_environment
 
 DEFAULT_IMAGE = "greenline-sandbox:bookworm"
 _SANDBOX_UID = 10001
 _WORKSPACE = "/workspace"
+_PIP_CACHE = "/tmp/pip-cache"
 _NEEDS_NETWORK = re.compile(r"\b(?:pip3?|uv|poetry|pdm|pipenv|conda|npm|yarn|pnpm|apt-get|apt|apk|curl|wget|git\s+(?:clone|fetch|pull)|go\s+(?:get|mod)|cargo|mvn|gradle)\b")
 # Host variables a build may rely on that are neither secret nor host-specific (pip's settings
 # are passed separately, see ``_host_network_config``).
@@ -82,9 +83,14 @@ class DockerSandbox:
     def run(self, spec: BuildSpec, tick: Tick, should_stop: ShouldStop) -> Outcome:
         self.check()
         uid, gid = (_SANDBOX_UID, _SANDBOX_UID) if os.getuid() == 0 else (os.getuid(), os.getgid())
+        network = self.network == "on" or (self.network == "auto" and needs_network(spec.cmd))
+        cache = spec.pip_cache if network else None
+        if cache is not None:
+            cache.mkdir(parents=True, exist_ok=True)
         if os.getuid() == 0:
             _chown_tree(spec.checkout, uid, gid)
-        network = self.network == "on" or (self.network == "auto" and needs_network(spec.cmd))
+            if cache is not None:
+                _chown_tree(cache, uid, gid)
         env = {k: v for k, v in scrubbed_environment().items() if _PASS_THROUGH.search(k)}
         env.update(spec.env)
         env.update(
@@ -93,6 +99,7 @@ class DockerSandbox:
                 "VIRTUAL_ENV": "/tmp/venv",
                 "PATH": "/tmp/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
                 **pytest_environment(spec, lambda path: f"{_WORKSPACE}/{path.relative_to(spec.checkout)}"),
+                **pip_environment(spec, lambda path: f"{_WORKSPACE}/{path.relative_to(spec.checkout)}"),
                 "GREENLINE_BUILD_CMD": spec.cmd,
                 "PYTHONDONTWRITEBYTECODE": "1",
             }
@@ -100,6 +107,9 @@ class DockerSandbox:
         volumes = {str(spec.checkout): {"bind": _WORKSPACE, "mode": "rw"}}
         if network:
             volumes.update(_host_network_config(env))
+        if cache is not None:
+            volumes[str(cache)] = {"bind": _PIP_CACHE, "mode": "rw"}
+            env["PIP_CACHE_DIR"] = _PIP_CACHE
         workdir = f"{_WORKSPACE}/{spec.subdir}".rstrip("/")
         started = time.monotonic()
         container: Container | None = None
@@ -111,7 +121,7 @@ class DockerSandbox:
         try:
             container = self.client.containers.create(
                 self.image,
-                command=["bash", "-c", 'mkdir -p "$HOME" && python3 -m venv /tmp/venv && exec bash -c "$GREENLINE_BUILD_CMD"'],
+                command=["bash", "-c", f'mkdir -p "$HOME" && python3 -m venv /tmp/venv && {{ {BUILD_SCRIPT}; }}'],
                 working_dir=workdir,
                 user=f"{uid}:{gid}",
                 environment=env,

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from activities.sandbox.base import BuildCancelled, BuildSpec, Outcome, ShouldStop, Tick, pytest_environment, scrubbed_environment
+from activities.sandbox.base import BuildCancelled, BuildSpec, Outcome, ShouldStop, Tick, BUILD_SCRIPT, pip_environment, pytest_environment, scrubbed_environment
 
 _GRACE_S = 5.0
 
@@ -38,10 +38,14 @@ class LocalSandbox:
                 "PATH": f"{bindir}{os.pathsep}{env.get('PATH', os.defpath)}",
                 "GREENLINE_BUILD_ID": spec.build_id,
                 **pytest_environment(spec, str),
+                **pip_environment(spec, str),
             }
         )
+        if spec.pip_cache is not None:
+            spec.pip_cache.mkdir(parents=True, exist_ok=True)
+            env["PIP_CACHE_DIR"] = str(spec.pip_cache)
         # Making the venv is part of the build: it is what a fresh CI runner does too.
-        script = f'"{self.python}" -m venv "{venv}" && exec bash -c "$GREENLINE_BUILD_CMD"'
+        script = f'"{self.python}" -m venv "{venv}" && {{ {BUILD_SCRIPT}; }}'
         env["GREENLINE_BUILD_CMD"] = spec.cmd
         started = time.monotonic()
         with spec.log_path.open("wb") as log:

@@ -13,7 +13,8 @@ shows them in log order. Its signals are generic, no tool is special-cased:
 - *shape*: an error line opens a block that is kept together, nearest lines first: a header
   above it (the test's name, or the whole section since a banner such as pytest's
   ``____ test_x ____``), its message, stack frames of most runtimes, carets and indented details
-  below.
+  below, the exception that ends a Python traceback whatever its name; indentation counts after a
+  log level prefix (``[info]   at x``).
 - *rarity*: an error said the same way all over the log (cmake's "Looking for x - not found", a
   server's error-level logging) is routine; a repeat of a line already kept costs nothing.
 - *history*: with the last green log of the same job, lines whose template (the line with

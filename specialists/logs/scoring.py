@@ -8,7 +8,7 @@ import heapq
 import math
 from collections import Counter
 
-from specialists.logs.shapes import CLOSING, FRAME, indent_of, is_banner, is_command, line_kind, template
+from specialists.logs.shapes import CLOSING, FRAME, depth, is_banner, is_command, line_kind, template
 from specialists.logs.vocabulary import BENIGN_STRENGTH, EXIT, evidence, is_benign
 
 # --- distill's weights ---------------------------------------------------------------------
@@ -24,7 +24,7 @@ _TAIL_WEIGHT = 1.5  # ...with this weight, fading to half
 _PROGRESS = 12  # a tail that is mostly lines of one kind ("Linting x (3/53)") is progress, not failure
 _BLOCK_BEFORE = 2  # header lines above an error (a test's name, the failing command)
 _BLOCK_AFTER = 40  # details, frames and carets below it
-_SECTION = 60  # how far above an error the banner that opened its section may be
+_SECTION = 100  # how far above an error the banner that opened its section may be (a pytest failure with its locals)
 _VERDICT_ABOVE = 0.7  # a verdict right under a banner takes in the section above it, at this weight
 _CONTEXT = 10  # lines after a kept line that may fill budget left over
 _CONTEXT_AROUND = 500  # best lines that get such context
@@ -120,7 +120,9 @@ class Scorer:
         frames and carets below, nearest first; inside a section opened by a banner, the section
         from there. The block takes in the weaker error lines it meets (a traceback's "raise
         Error(...)") and runs on after them; it stops before a stronger one, whose own block takes
-        over. Returns where it stopped: each line is scanned by one block, in linear time."""
+        over; a Python traceback also takes in the exception that ends it, whatever its name.
+        Indentation is counted after a log level prefix (``[info]   at x``). Returns where it
+        stopped: each line is scanned by one block, in linear time."""
         lines = self.lines
         score = seeds[i]
         self.mark(i, score)
@@ -143,7 +145,8 @@ class Scorer:
                 self.mark(j, score * (0.65 - 0.15 * (i - 1 - j)))
                 if is_command(lines[j]):
                     break
-        indent = indent_of(lines[i])
+        indent = depth(lines[i])
+        traceback = lines[i].lstrip().startswith("Traceback")  # a Python traceback: it ends with its exception
         last = i  # the last error line taken in: details fade from there
         closed = False  # past an exit, only what is clearly more of the same (frames, indented lines)
         j = i + 1
@@ -156,20 +159,26 @@ class Scorer:
                 closed = True
             elif not line.strip():
                 # A blank line ends the block unless the next one goes on with it.
-                if top is None and (j + 1 >= len(lines) or indent_of(lines[j + 1]) <= indent and not self.frame(j + 1)):
+                if top is None and (j + 1 >= len(lines) or depth(lines[j + 1]) <= indent and not self.frame(j + 1)):
                     return j
             elif is_command(line) or (top is not None and is_banner(line)):
                 return j
-            elif top is not None or indent_of(line) > indent or self.frame(j):
+            elif top is not None or depth(line) > indent or self.frame(j):
                 self.mark(j, score * (0.9 - 0.01 * (j - last)))
             elif j - last <= 3 and not closed:  # the rest of the message, unless it is the next of a series of such lines
                 if line_kind(line) != kind:
                     self.mark(j, score * (0.75 - 0.05 * (j - last)))
+            elif traceback and j - 1 in self.scores:
+                # Python's traceback ends with the exception, back at the indentation of its
+                # "Traceback" line, whatever the exception's name.
+                self.mark(j, score * 0.9)
+                return j + 1
             else:
                 return j
             if j in seeds and j not in self.exits:
                 self.mark(j, seeds[j])
                 last = j
+                traceback = traceback or line.lstrip().startswith("Traceback")
             j += 1
         return j
 

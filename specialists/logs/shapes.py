@@ -47,6 +47,20 @@ def indent_of(line: str) -> int:
     return len(line) - len(line.lstrip())
 
 
+# The log level some build tools put before every line: ``[info]``, ``[error]``, ``[WARNING]``.
+_LEVEL = re.compile(r"\[[A-Za-z]{3,7}\] ?")
+
+
+def depth(line: str) -> int:
+    """A line's indentation after the log level a build tool may prefix it with (``[info]   at x``,
+    ``[ERROR]     symbol: y``): where its message sits, as a reader sees it."""
+    level = _LEVEL.match(line) if line.startswith("[") else None
+    if level is None:
+        return indent_of(line)
+    rest = line[level.end():]
+    return len(rest) - len(rest.lstrip())
+
+
 def line_kind(line: str) -> str:
     """The first word of a line, numbers masked: lines of one kind (``=== RUN``, ``[info]``, ``SKIP``) are siblings."""
     words = line.split(None, 1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import io
 import json
 import re
@@ -19,12 +20,16 @@ import requests
 from activities.package_index import PackageIndex
 
 
-def build_wheel(project: str, version: str, modules: list[str]) -> tuple[str, bytes]:
+def metadata(project: str, version: str, requires: list[str] = ()) -> str:  # type: ignore[assignment]
+    return f"Metadata-Version: 2.1\nName: {project}\nVersion: {version}\n" + "".join(f"Requires-Dist: {r}\n" for r in requires)
+
+
+def build_wheel(project: str, version: str, modules: list[str], requires: list[str] = ()) -> tuple[str, bytes]:  # type: ignore[assignment]
     """A minimal but well-formed pure-Python wheel shipping ``modules`` (packages)."""
     stem = f"{re.sub(r'[-_.]+', '_', project)}-{version}"
     info = f"{stem}.dist-info"
     files = {f"{m}/__init__.py": f"NAME = {m!r}\n" for m in modules}
-    files[f"{info}/METADATA"] = f"Metadata-Version: 2.1\nName: {project}\nVersion: {version}\n"
+    files[f"{info}/METADATA"] = metadata(project, version, requires)
     files[f"{info}/WHEEL"] = "Wheel-Version: 1.0\nGenerator: greenline-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
     files[f"{info}/top_level.txt"] = "".join(f"{m}\n" for m in modules)
     record = []
@@ -49,11 +54,24 @@ class SimpleIndex:
     projects: dict[str, list[tuple[str, bool]]] = field(default_factory=dict)  # name → [(filename, yanked)]
     blobs: dict[str, bytes] = field(default_factory=dict)
     requests: list[str] = field(default_factory=list)
+    # PEP 700 / PEP 658 details per file: upload time, Requires-Python, core metadata.
+    uploaded: dict[str, str] = field(default_factory=dict)
+    requires_python: dict[str, str] = field(default_factory=dict)
+    metadata_files: dict[str, str] = field(default_factory=dict)
+    serve_metadata: bool = True
 
-    def add(self, project: str, version: str, modules: list[str], *, yanked: bool = False) -> None:
-        filename, data = build_wheel(project, version, modules)
+    def add(
+        self, project: str, version: str, modules: list[str], *, yanked: bool = False,
+        requires: list[str] = (), uploaded: str | None = None, requires_python: str | None = None,  # type: ignore[assignment]
+    ) -> None:
+        filename, data = build_wheel(project, version, modules, requires)
         self.projects.setdefault(_normal(project), []).append((filename, yanked))
         self.blobs[filename] = data
+        self.metadata_files[filename] = metadata(project, version, requires)
+        if uploaded:
+            self.uploaded[filename] = uploaded
+        if requires_python:
+            self.requires_python[filename] = requires_python
 
     def page(self, project: str) -> tuple[str, bytes] | None:
         files = self.projects.get(project)
@@ -64,15 +82,29 @@ class SimpleIndex:
                 "meta": {"api-version": "1.0"},
                 "name": project,
                 "files": [
-                    {"filename": f, "url": f"../../files/{f}", "hashes": {"sha256": _sha(self.blobs[f])}, "yanked": y}
+                    {
+                        "filename": f, "url": f"../../files/{f}", "hashes": {"sha256": _sha(self.blobs[f])}, "yanked": y,
+                        **({"upload-time": self.uploaded[f]} if f in self.uploaded else {}),
+                        **({"requires-python": self.requires_python[f]} if f in self.requires_python else {}),
+                    }
                     for f, y in files
                 ],
             }
             return "application/vnd.pypi.simple.v1+json", json.dumps(body).encode()
         links = "".join(
-            f'<a href="../../files/{f}#sha256={_sha(self.blobs[f])}"{" data-yanked=" if y else ""}>{f}</a><br/>\n' for f, y in files
+            f'<a href="../../files/{f}#sha256={_sha(self.blobs[f])}"{" data-yanked=" if y else ""}{self._attributes(f)}>{f}</a><br/>\n'
+            for f, y in files
         )
         return "text/html", f"<!DOCTYPE html><html><body><h1>Links for {project}</h1>\n{links}</body></html>".encode()
+
+
+    def _attributes(self, filename: str) -> str:
+        found = ""
+        if filename in self.requires_python:
+            found += f' data-requires-python="{html.escape(self.requires_python[filename])}"'
+        if filename in self.uploaded:
+            found += f' data-upload-time="{self.uploaded[filename]}"'
+        return found
 
 
 def _normal(name: str) -> str:
@@ -96,6 +128,9 @@ def index() -> Iterator[SimpleIndex]:
                 return
             if m := re.fullmatch(r"/simple/([^/]+)/", self.path):
                 found = served.page(m.group(1))
+            elif (m := re.fullmatch(r"/files/([^/]+)\.metadata", self.path)) and served.serve_metadata:
+                text = served.metadata_files.get(m.group(1))
+                found = ("text/plain", text.encode()) if text is not None else None
             elif m := re.fullmatch(r"/files/([^/]+)", self.path):
                 blob = served.blobs.get(m.group(1))
                 found = ("application/octet-stream", blob) if blob is not None else None
@@ -169,3 +204,41 @@ def test_an_index_error_is_raised_not_taken_for_a_missing_project(index: SimpleI
     index.failing = True
     with pytest.raises(requests.HTTPError):
         client.resolve_import("foobar")
+
+
+# --- release history and metadata --------------------------------------------------------
+
+
+@pytest.mark.parametrize("style", ["html", "json"])
+def test_release_history_has_versions_upload_times_yanks_and_requires_python(index: SimpleIndex, client: PackageIndex, style: str) -> None:
+    index.style = style
+    index.add("Widget", "1.0.0", ["widget"], uploaded="2022-08-08T21:44:13.251607Z", requires_python=">=3.7")
+    index.add("Widget", "2.0.0", ["widget"], uploaded="2023-09-30T13:58:46Z", requires_python=">=3.12")
+    index.add("Widget", "2.0.1", ["widget"], yanked=True)
+    history = client.release_history("widget")
+    assert history is not None
+    assert [(r.version, r.yanked, r.requires_python) for r in history] == [("1.0.0", False, ">=3.7"), ("2.0.0", False, ">=3.12"), ("2.0.1", True, None)]
+    assert history[0].upload_time is not None and history[0].upload_time.isoformat() == "2022-08-08T21:44:13.251607+00:00"
+    assert history[1].upload_time is not None and (history[1].upload_time.year, history[1].upload_time.month) == (2023, 9)
+    assert history[2].upload_time is None
+    assert history[1].supports("3.12.1") and not history[1].supports("3.11.7")
+    assert client.release_history("no-such-project") is None
+
+
+def test_release_history_is_asked_once(index: SimpleIndex, client: PackageIndex) -> None:
+    assert client.release_history("PyFooBar") == client.release_history("pyfoobar")
+    assert index.requests.count("/simple/pyfoobar/") == 1
+
+
+@pytest.mark.parametrize("serve_metadata", [True, False], ids=["pep658-metadata", "from-the-wheel"])
+def test_requires_dist_of_one_release(index: SimpleIndex, client: PackageIndex, serve_metadata: bool) -> None:
+    index.serve_metadata = serve_metadata
+    index.add("Widget", "3.0.0", ["widget"], requires=["Gadget>=3.0.0", 'extra-thing ; extra == "x"'])
+    assert client.requires_dist("widget", "3.0") == ["Gadget>=3.0.0", 'extra-thing ; extra == "x"']
+    asked = len(index.requests)
+    assert client.requires_dist("Widget", "3.0.0") == ["Gadget>=3.0.0", 'extra-thing ; extra == "x"']
+    assert len(index.requests) == asked  # cached
+    fetched = [r for r in index.requests if r.startswith("/files/Widget-3.0.0")]
+    assert fetched == (["/files/Widget-3.0.0-py3-none-any.whl.metadata"] if serve_metadata else ["/files/Widget-3.0.0-py3-none-any.whl.metadata", "/files/Widget-3.0.0-py3-none-any.whl"])
+    assert client.requires_dist("widget", "9.9") is None
+    assert client.requires_dist("nope", "1.0") is None

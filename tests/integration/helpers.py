@@ -28,6 +28,10 @@ EXAMPLE_COMMANDS = {
     "dockerfile-moved-file": "docker build -q -t greenline-example-moved-file . && docker run --rm greenline-example-moved-file",
     "dockerfile-pep668": "docker build -q -t greenline-example-pep668 . && docker run --rm greenline-example-pep668",
     "dockerfile-entrypoint": "docker build -q -t greenline-example-entrypoint . && docker run --rm greenline-example-entrypoint",
+    # With --known-good-env last-green-freeze.txt (the last green build's pip freeze).
+    "dependency-bisection": "pip install -q -r requirements.txt && python -m pytest -q",
+    "upstream-breaking-release": "pip install -q -r requirements.txt && python -m pytest -q",
+    "resolver-conflict": "pip install -q -r requirements.txt && python -m pytest -q",
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from specialists.logs import clean, distill, error_lines, signature
+from specialists.logs.shapes import depth
 
 PYTEST_FAILURE = """\
 ============================= test session starts ==============================
@@ -446,3 +447,53 @@ def test_distill_keeps_the_section_a_verdict_under_a_banner_is_about() -> None:
     excerpt = distill(log, budget=800)
     for line in ("003- bool(true)", "003+ bool(false)", "004- creating receive socket", "FAIL recvmsg(): basic test [tests/recvmsg.phpt]"):
         assert line in excerpt
+
+
+def test_distill_keeps_the_exception_that_ends_a_python_traceback_whatever_its_name() -> None:
+    # Not every exception is called SomeError: the traceback's last line says what went wrong anyway.
+    traceback = (
+        "ERROR: Unexpected exception caught during testing\n"
+        "Traceback (most recent call last):\n"
+        '  File "/home/runner/work/app/client.py", line 107, in _request\n'
+        "    return self._get_response()\n"
+        '  File "/usr/lib/python3.6/http/client.py", line 266, in _read_status\n'
+        '    raise RemoteDisconnected("Remote end closed connection without"\n'
+        "http.client.RemoteDisconnected: Remote end closed connection without response\n"
+    )
+    excerpt = distill(failed_command("python -m app", traceback + ci_noise(20, start=700)), budget=1000)
+    assert "http.client.RemoteDisconnected: Remote end closed connection without response" in excerpt
+
+
+def test_distill_keeps_a_long_pytest_failure_from_its_banner() -> None:
+    # A failing test's section shows its source, its locals and several frames before the exception:
+    # the test's name, under the section's banner, is still part of it.
+    source = "".join(f"        value_{i} = compute({i})\n" for i in range(70))
+    section = (
+        "=================================== FAILURES ===================================\n"
+        "_______________________________ test_unsorted _________________________________\n\n"
+        "    def test_unsorted():\n" + source + ">       check(value_1)\n\n"
+        "tests/test_sort.py:80: in check\n"
+        "    raise TypeError('could not interpret data type')\n"
+        "E   TypeError: could not interpret data type\n\n"
+        "tests/test_sort.py:80: TypeError\n"
+    )
+    excerpt = distill(ci_noise(200) + section + ci_noise(5, start=900), budget=4096)
+    assert "_______________________________ test_unsorted _________________________________" in excerpt
+    assert "E   TypeError: could not interpret data type" in excerpt
+
+
+def test_distill_reads_indentation_after_a_log_level_prefix() -> None:
+    # Build tools that prefix every line with its level ("[info] ", "[error] ") indent the details
+    # of a message after the prefix: they belong to the message's block.
+    passing = "".join(f"[info] - test {i} works\n" for i in range(60))
+    failure = (
+        "[info] - an upload completes *** FAILED ***\n"
+        "[info]   com.example.TimeoutException: 30.seconds\n"
+        "[info]   at com.example.Promise.ready(Promise.scala:656)\n"
+        "[info]   at com.example.Await.result(Await.scala:152)\n"
+        "[info]   ...\n"
+    )
+    assert [depth(line) for line in failure.splitlines()] == [0, 2, 2, 2, 2]
+    excerpt = distill(failed_command("sbt test", passing + failure + passing.replace("test", "case")), budget=1000)
+    assert "[info]   com.example.TimeoutException: 30.seconds" in excerpt
+    assert "[info]   at com.example.Await.result(Await.scala:152)" in excerpt
