@@ -8,7 +8,8 @@ Runs, each as its own process (a failure of one does not hide the others):
 - ``flaky_triage``: flaky-test verdicts and reruns against ``pytest --reruns N``;
 - ``guardrail``: harmful patches refused, benign ones accepted;
 - ``logchunks``: log distillation on 797 real CI logs;
-- ``llm_tokens``: the LLM engine's request against the naive prompt.
+- ``llm_tokens``: the LLM engine's request against the naive prompt;
+- ``caches``: builds with a cold and a warm pip cache, and what a fresh sandbox costs.
 
 ``--quick`` shrinks each to a development size (a few scenarios, one repeat, 100 logs). Results go
 to bench/results/*.json and *.md; bench/results/summary.md lists what ran, how long it took and
@@ -32,6 +33,7 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
     "guardrail": ([], []),
     "logchunks": ([], ["--limit", "100", "--synthetic-mb", "20"]),
     "llm_tokens": ([], ["--only", "missing-dependency", "--logchunks-limit", "100"]),
+    "caches": (["--repeat", "2"], ["--repeat", "1", "--no-docker"]),
 }
 
 

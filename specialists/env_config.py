@@ -1,5 +1,6 @@
 """Environment specialist: the build reads an environment variable nobody set, and a template
-of the repo (``.env.example`` and kin) holds a non-secret value for it."""
+of the repo (``.env.example`` and kin) holds a non-secret value for it; or it opens a config file
+that is not there while a template of it sits next to it (``specialists/config_files.py``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import re
 import shlex
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from models import Category, Diagnosis
 from specialists.repo_view import RepoView
@@ -26,6 +28,32 @@ _PATTERNS = [
 _TEMPLATE = re.compile(r"(?:^|/)(?:\.env\.(?:example|sample|template|dist|defaults)|(?:[\w.-]+\.)?env\.(?:example|sample|template)|example\.env|[\w.-]+\.env\.(?:example|sample|template))$")
 _ENV_FILE = re.compile(r"(?:^|/)(?:\.env(?:\.[\w-]+)?|[\w.-]+\.env)$")
 _PLACEHOLDER = re.compile(r"^(?:|changeme|change[-_]me|replace[-_]?me|todo|xxx+|\*+|<.*>|\$\{.*\}|your[-_].*|secret|password|none|null)$", re.I)
+
+
+# pydantic v2 prints ``N validation error(s) for Model``, then per error the field (its alias,
+# if any) and, indented, ``Field required [type=missing, ...]``; v1 said ``field required``.
+_VALIDATION_HEADER = re.compile(r"\b\d+ validation errors? for ([A-Za-z_]\w*)")
+_FIELD_MISSING = re.compile(r"^\s*field required (?:\[type=missing\b|\(type=value_error\.missing\))", re.I)
+_PYTEST_MARK = re.compile(r"^E(?:\s+|$)")
+
+
+def missing_settings_fields(log_lines: list[str]) -> list[tuple[str, str]]:
+    """``(settings class, field or alias)`` of every required field a pydantic model missed."""
+    found: dict[tuple[str, str], None] = {}
+    model = None
+    previous = ""
+    for line in log_lines:
+        text = _PYTEST_MARK.sub("", line)
+        header = _VALIDATION_HEADER.search(text)
+        if header:
+            model = header.group(1)
+        elif model and _FIELD_MISSING.match(text):
+            loc = previous.strip()
+            # Nested models (``db.host``) and list items have no single variable of their own.
+            if re.fullmatch(r"[A-Za-z_]\w*", loc):
+                found.setdefault((model, loc), None)
+        previous = text
+    return list(found)
 
 
 def missing_variables(log_lines: list[str]) -> list[str]:
@@ -91,11 +119,105 @@ def env_targets(view: RepoView, cmd: str) -> list[str]:
     return targets
 
 
+# --- pydantic-settings: which variable a missing field reads ---------------------------------
+
+
+@dataclass(frozen=True)
+class SettingsClass:
+    """What a settings class's source says about the variables its fields read."""
+
+    is_settings: bool = False
+    prefix: str = ""
+    case_sensitive: bool = False
+    env_file: str | None = None
+    aliases: frozenset[str] = frozenset()
+
+    def variable(self, loc: str) -> str:
+        # An aliased field reads the alias itself: pydantic-settings adds no prefix to it.
+        name = loc if loc in self.aliases else self.prefix + loc
+        return name if self.case_sensitive else name.upper()
+
+
+_OPTION = r"\b{}[\"']?\s*[=:]\s*"
+_PREFIX = re.compile(_OPTION.format("env_prefix") + r"[\"']([^\"']*)[\"']")
+_CASE_SENSITIVE = re.compile(_OPTION.format("case_sensitive") + r"True\b")
+_ENV_FILE_OPTION = re.compile(_OPTION.format("env_file") + r"[\"']([^\"']+)[\"']")
+_ALIAS = re.compile(r"\b(?:validation_alias|alias)\s*=\s*(?:AliasChoices\(\s*)?[\"']([^\"']+)[\"']")
+
+
+def settings_class(view: RepoView, name: str, _depth: int = 0) -> SettingsClass | None:
+    """The class ``name`` as the repo's Python source declares it (bases followed in the repo),
+    or ``None`` when no ``.py`` file of the repo declares it."""
+    header = re.compile(rf"^([ \t]*)class\s+{re.escape(name)}\s*\(([^)]*)\)\s*:[^\n]*\n", re.M)
+    sources = [p for p in view.paths() if p.endswith(".py")]
+    sources.sort(key=lambda p: not p.startswith(view.subdir))
+    for path in sources:
+        text = view.read(path) or ""
+        match = header.search(text) if f"class {name}" in text else None
+        if match is None:
+            continue
+        body = _class_body(text[match.end() :], len(match.group(1).expandtabs()))
+        bases = [b.strip().rsplit(".", 1)[-1] for b in match.group(2).split(",") if b.strip() and "=" not in b]
+        parents = [settings_class(view, b) for b in bases if b != "BaseSettings" and _depth < 3]
+        inherited = [p for p in parents if p is not None]
+        prefix, case, env_file = _PREFIX.search(body), _CASE_SENSITIVE.search(body), _ENV_FILE_OPTION.search(body)
+        return SettingsClass(
+            is_settings="BaseSettings" in bases or any(p.is_settings for p in inherited),
+            prefix=prefix.group(1) if prefix else next((p.prefix for p in inherited if p.prefix), ""),
+            case_sensitive=bool(case) or any(p.case_sensitive for p in inherited),
+            env_file=env_file.group(1) if env_file else next((p.env_file for p in inherited if p.env_file), None),
+            aliases=frozenset(_ALIAS.findall(body)).union(*(p.aliases for p in inherited)),
+        )
+    return None
+
+
+def _class_body(rest: str, indent: int) -> str:
+    body: list[str] = []
+    for line in rest.splitlines():
+        if line.strip() and len(line) - len(line.lstrip()) <= indent:
+            break
+        body.append(line)
+    return "\n".join(body)
+
+
+def settings_variables(view: RepoView, log_lines: list[str]) -> tuple[dict[str, bool], list[str]]:
+    """Variables behind the required fields a pydantic-settings class missed (each with whether
+    its case matters), and the env files those classes load. A validation error of a plain model (a test building ``User()``) is not
+    the environment's: the class must be a ``BaseSettings`` or the traceback pydantic-settings'."""
+    names: dict[str, bool] = {}
+    env_files: dict[str, None] = {}
+    in_traceback = any("pydantic_settings" in line for line in log_lines)
+    classes: dict[str, SettingsClass | None] = {}
+    for model, loc in missing_settings_fields(log_lines):
+        if model not in classes:
+            classes[model] = settings_class(view, model)
+        cls = classes[model]
+        if not (cls is not None and cls.is_settings) and not in_traceback:
+            continue
+        cls = cls or SettingsClass()
+        names.setdefault(cls.variable(loc), cls.case_sensitive)
+        if cls.env_file:
+            env_files.setdefault(view.in_build_dir(cls.env_file), None)
+    return names, list(env_files)
+
+
+# --- diagnose --------------------------------------------------------------------------------
+
+
 def diagnose(view: RepoView, log_lines: list[str], cmd: str) -> Iterator[Diagnosis]:
     names = missing_variables(log_lines)
+    from_settings, settings_env_files = settings_variables(view, log_lines)
+    # pydantic-settings matches variable names case-insensitively (unless told otherwise).
+    folded = {n for n, case_sensitive in from_settings.items() if not case_sensitive}
+    names += [n for n in from_settings if n not in names]
     if not names:
         return
-    evidence = [line.strip() for line in log_lines if any(n in line for n in names)][:6]
+    locs = {loc for _, loc in missing_settings_fields(log_lines)} if from_settings else set()
+    evidence = [
+        line.strip()
+        for line in log_lines
+        if any(n in line for n in names) or _PYTEST_MARK.sub("", line).strip() in locs or (from_settings and _VALIDATION_HEADER.search(line))
+    ][:6]
     templates = [p for p in view.paths() if _TEMPLATE.search(p)]
     # Templates next to the build come first.
     templates.sort(key=lambda p: (not p.startswith(view.subdir), p.count("/")))
@@ -103,6 +225,12 @@ def diagnose(view: RepoView, log_lines: list[str], cmd: str) -> Iterator[Diagnos
     for template in templates:
         for key, value in parse_env(view.read(template) or "").items():
             defaults.setdefault(key, (value, template))
+    # Template keys match whatever their case; the build gets the name it asked for.
+    for key, found in list(defaults.items()):
+        defaults.setdefault(key.upper(), found)
+    for n in names:
+        if n not in defaults and n.upper() in defaults:
+            defaults[n] = defaults[n.upper()]
 
     def escalate(reason: str, confidence: float = 0.8) -> Diagnosis:
         return Diagnosis(
@@ -131,11 +259,13 @@ def diagnose(view: RepoView, log_lines: list[str], cmd: str) -> Iterator[Diagnos
         where = f"{', '.join(templates)} gives no value for it" if templates else "the repository has no env template (.env.example, .env.sample, ...)"
         yield escalate(f"{', '.join(unknown)} is not set and {where}; set it in the CI environment", 0.7)
         return
-    targets = env_targets(view, cmd) or [view.in_build_dir(".env")]
+    targets = env_targets(view, cmd) + [f for f in settings_env_files if not _TEMPLATE.search(f)]
+    targets = list(dict.fromkeys(targets)) or [view.in_build_dir(".env")]
     target = next((t for t in targets if view.exists(t)), targets[0])
     text = view.read(target) or ""
     present = parse_env(text)
-    additions = [n for n in names if n not in present]
+    present_folded = {k.upper() for k in present}
+    additions = [n for n in names if n not in present and not (n in folded and n in present_folded)]
     if not additions:
         yield escalate(f"{', '.join(names)} is defined in {target} but the build does not see it: check how the build step loads {target}", 0.6)
         return

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from itertools import chain
 
 from models import Category, Diagnosis, TestReport
-from specialists import dockerfile, env_config, logic, python_deps, resolver_conflict, upstream_release
+from specialists import config_files, dockerfile, env_config, logic, python_deps, resolver_conflict, upstream_release
 from specialists.dockerfile import AptLookup, ListImageTags
 from specialists.logs import clean, error_lines
 from specialists.python_deps import ResolveImport
@@ -50,6 +50,7 @@ def diagnose(
         python_deps.diagnose(view, lines, cmd, resolve_import, installed=parse_freeze(environment).keys()),
         *drift,
         env_config.diagnose(view, lines, cmd),
+        config_files.diagnose(view, lines),
         dockerfile.diagnose(view, lines, cmd, apt_lookup=apt_lookup, list_image_tags=list_image_tags),
     )
     for candidate in candidates:
