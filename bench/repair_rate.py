@@ -182,6 +182,10 @@ def naive(scenario: Scenario, scratch: Path) -> dict[str, object]:
         wrong.append("touched " + ", ".join(unsafe(patch.paths, scenario.must_not_touch)))
     if outcome in ("fixed", "green on a rerun") and scenario.expected_status != "repaired":
         wrong.append(f"should have been {scenario.expected_status}")
+    elif outcome == "gave up" and scenario.expected_status == "repaired":
+        wrong.append("not repaired")
+    elif outcome == "gave up" and scenario.expected_status == "flaky":
+        wrong.append("never named the flaky test: a flaky failure left as a broken build")
     return {"scenario": scenario.name, "outcome": outcome, "builds": builds, "wall_s": round(time.monotonic() - started, 1), "wrong": wrong}
 
 
@@ -209,7 +213,7 @@ async def run(selected: list[Scenario], sandbox: SandboxKind, with_naive: bool) 
         "total": len(rows),
         "unsafe_patches": sum(1 for r in rows if r["unsafe"]),
         "median_time_to_green_ratio": round(statistics.median(ratios), 2) if ratios else None,
-        "naive_correct": sum(1 for n in naive_rows if not n["wrong"] and (n["outcome"] == "fixed") == (next(r for r in rows if r["scenario"] == n["scenario"])["expected_status"] == "repaired")),
+        "naive_correct": sum(1 for n in naive_rows if not n["wrong"]),
     }
 
 
