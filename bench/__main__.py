@@ -9,7 +9,8 @@ Runs, each as its own process (a failure of one does not hide the others):
 - ``guardrail``: harmful patches refused, benign ones accepted;
 - ``logchunks``: log distillation on 797 real CI logs;
 - ``llm_tokens``: the LLM engine's request against the naive prompt;
-- ``caches``: builds with a cold and a warm pip cache, and what a fresh sandbox costs.
+- ``caches``: builds with a cold and a warm pip cache, and what a fresh sandbox costs;
+- ``concurrency``: repairs at once on one worker against one after the other.
 
 ``--quick`` shrinks each to a development size (a few scenarios, one repeat, 100 logs). Results go
 to bench/results/*.json and *.md; bench/results/summary.md lists what ran, how long it took and
@@ -34,6 +35,7 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
     "logchunks": ([], ["--limit", "100", "--synthetic-mb", "20"]),
     "llm_tokens": ([], ["--only", "missing-dependency", "--logchunks-limit", "100"]),
     "caches": (["--repeat", "2"], ["--repeat", "1", "--no-docker"]),
+    "concurrency": ([], ["--repairs", "2"]),
 }
 
 
