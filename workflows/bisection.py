@@ -21,37 +21,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from packaging.utils import canonicalize_name
-
 from models import BuildResult
 from models.bisection import Bisection, BisectionProbe, ProbeOutcome, VersionChange
-
-
-def parse_freeze(text: str | None) -> dict[str, tuple[str, str]]:
-    """``pip freeze`` text as {canonical name: (name as written, version)}; editable installs,
-    direct references and options are left out: no version to hold them at."""
-    found: dict[str, tuple[str, str]] = {}
-    for raw in (text or "").splitlines():
-        line = raw.split("#", 1)[0].strip()
-        if not line or line.startswith("-") or "==" not in line or "@" in line:
-            continue
-        name, _, version = line.partition("==")
-        name, version = name.strip(), version.split(";", 1)[0].strip()
-        if name and version:
-            found[canonicalize_name(name)] = (name, version)
-    return found
+from specialists.releases import parse_freeze
 
 
 def changed(known_good: str | None, failing: str | None) -> list[VersionChange]:
     """The distributions installed in both builds at different versions, by name. Ones only the
     failing build installed cannot be held back (they float); ones it dropped are gone."""
     good, bad = parse_freeze(known_good), parse_freeze(failing)
-    changes = [
-        VersionChange(name=bad[key][0], good=good[key][1], bad=bad[key][1])
-        for key in sorted(good.keys() & bad.keys())
-        if good[key][1] != bad[key][1]
-    ]
-    return changes
+    return [VersionChange(name=name, good=good[name], bad=bad[name]) for name in sorted(good.keys() & bad.keys()) if good[name] != bad[name]]
 
 
 def constraints(changes: Sequence[VersionChange], floating: Sequence[str]) -> str:

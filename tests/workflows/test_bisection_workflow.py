@@ -13,7 +13,7 @@ from activities import names
 from models import BuildRequest, BuildResult, Category, DiagnoseRequest, Diagnosis, Status
 from tests.workflows.fakes import FakeActivities, build_result, patch
 from tests.workflows.test_repair_workflow import request, running, start
-from workflows import bisection
+from specialists.releases import parse_freeze
 
 GOOD = {f"dist{i}": "1.0" for i in range(9)}
 BAD = {f"dist{i}": "2.0" for i in range(9)}
@@ -38,7 +38,7 @@ class DriftedBuilds(FakeActivities):
         self.builds.append(request)
         installed = dict(self.installs)
         if request.constraints:
-            installed.update(bisection.parse_freeze(request.constraints).values())
+            installed.update(parse_freeze(request.constraints))
         if request.patch is not None:
             installed[CULPRIT] = "1.0"
         broken = installed.get(CULPRIT) != GOOD[CULPRIT]
@@ -64,9 +64,9 @@ async def test_probes_hold_changes_back_and_the_culprit_is_pinned(time_skipping_
     assert 1 <= len(probes) <= 5 and len(result.bisection.probes) == len(probes)
     # Every probe names every changed distribution: floating ones at 2.0, the rest at 1.0.
     for probe, outcome in zip(probes, result.bisection.probes, strict=True):
-        pinned = bisection.parse_freeze(probe.constraints)
+        pinned = parse_freeze(probe.constraints)
         assert set(pinned) == set(GOOD)
-        assert {n for n, (_, v) in pinned.items() if v == "2.0"} == set(outcome.floating)
+        assert {n for n, v in pinned.items() if v == "2.0"} == set(outcome.floating)
     assert fakes.diagnose_calls[-1].bisection == result.bisection
     assert result.spent.builds == 1 + len(probes) + 1
     assert result.to_json_contract()["bisection"] == {"changed": 9, "culprits": [f"{CULPRIT} 1.0 -> 2.0"], "builds": len(probes), "conclusive": True}
