@@ -8,7 +8,7 @@ import heapq
 import math
 from collections import Counter
 
-from specialists.logs.shapes import CLOSING, FRAME, depth, is_banner, is_command, line_kind, template
+from specialists.logs.shapes import CLOSING, SUCCESS, FRAME, depth, is_banner, is_command, line_kind, template
 from specialists.logs.vocabulary import BENIGN_STRENGTH, EXIT, evidence, is_benign
 
 # --- distill's weights ---------------------------------------------------------------------
@@ -56,10 +56,15 @@ class Scorer:
                     if kind == EXIT and strength > BENIGN_STRENGTH:
                         exits.append(i)
         # Each failing command's output runs from its start line (or the previous failure) to its exit.
+        # A command that reports success ("exited with 0") ended there: what follows is another's.
+        passed = [i for i, line in enumerate(lines) if "xit" in line and SUCCESS.search(line)]
         starts: list[int] = []
         ends = exits or [len(lines) - 1]
         for end in ends:
             floor = ends[len(starts) - 1] + 1 if starts else 0
+            k = bisect.bisect_left(passed, end)
+            if k and passed[k - 1] + 1 > floor:
+                floor = passed[k - 1] + 1
             starts.append(next((i for i in range(end, floor - 1, -1) if is_command(lines[i])), floor))
 
         def where(i: int) -> float:

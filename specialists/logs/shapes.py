@@ -12,6 +12,8 @@ VOLATILE = re.compile(
 # An exit that ends its line ("The command x exited with 1.", "make: *** [all] Error 2") closes
 # the command's output; one inside a message ("panicked: got exit code: 77', src/x.rs:3:9") does not.
 CLOSING = re.compile(r"(?:\s\d+|[Ff]ail\w*|FAIL\w*)\W*$")
+# A command that reports it succeeded: "The command x exited with 0.", "exit code 0".
+SUCCESS = re.compile(r"\bexited (?:with )?(?:code |status )?0\b|\b[Ee]xit (?:code|status|value)[:=]? ?0\b")
 
 # The start of a command's output: a shell prompt, a CI step, a build tool's task or plugin.
 _COMMAND = re.compile(r"^(?:\$ \S|##\[group\]|Step \d+/\d+ : |#\d+ \[|> Task :|\[INFO\] --- \S.* ---$)")
