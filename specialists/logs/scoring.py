@@ -19,6 +19,7 @@ _NEAR_LINES = 50  # ...fading over this many lines
 _OUTSIDE = 0.45  # output of commands that did not fail
 _ROUTINE = 0.15  # how much a shape said more than _ROUTINE_FREE times loses per doubling
 _ROUTINE_FREE = 3
+_CASCADE = 5  # exits at most this many lines apart, no command started between them, are one cascade
 _TAIL = 20  # lines before a failing command's exit kept even without error words...
 _TAIL_WEIGHT = 1.5  # ...with this weight, fading to half
 _PROGRESS = 12  # a tail that is mostly lines of one kind ("Linting x (3/53)") is progress, not failure
@@ -58,8 +59,16 @@ class Scorer:
         # Each failing command's output runs from its start line (or the previous failure) to its exit.
         # A command that reports success ("exited with 0") ended there: what follows is another's.
         passed = [i for i, line in enumerate(lines) if "xit" in line and SUCCESS.search(line)]
+        # Exits in a cascade (make's "*** [x] Error 1" at each level, a wrapper's "failed with exit
+        # code 1" and then the shell's) close one command: its output runs to the last of them.
+        ends: list[int] = []
+        for i in exits:
+            if ends and i - ends[-1] <= _CASCADE and not any(is_command(lines[j]) for j in range(ends[-1] + 1, i)):
+                ends[-1] = i
+            else:
+                ends.append(i)
+        ends = ends or [len(lines) - 1]
         starts: list[int] = []
-        ends = exits or [len(lines) - 1]
         for end in ends:
             floor = ends[len(starts) - 1] + 1 if starts else 0
             k = bisect.bisect_left(passed, end)
