@@ -8,7 +8,7 @@ import heapq
 import math
 from collections import Counter
 
-from specialists.logs.shapes import CLOSING, SUCCESS, FRAME, depth, is_banner, is_command, line_kind, template
+from specialists.logs.shapes import CLOSING, FRAME, SUCCESS, depth, is_banner, is_command, line_kind, phrasing, template
 from specialists.logs.vocabulary import BENIGN_STRENGTH, EXIT, evidence, is_benign
 
 # --- distill's weights ---------------------------------------------------------------------
@@ -48,12 +48,14 @@ class Scorer:
         errors: dict[int, float] = {}
         shapes: dict[int, tuple[str, str]] = {}  # the kind of line and its error words: how the tool says it
         exits: list[int] = []
+        phrasings: dict[int, str] = {}  # the error words with the punctuation around them
         for i, line in enumerate(lines):
             if line:
                 kind, strength, words = evidence(line)
                 if strength > 0:
                     errors[i] = strength
                     shapes[i] = (line_kind(line), words.lower())
+                    phrasings[i] = phrasing(line, words)
                     if kind == EXIT and strength > BENIGN_STRENGTH:
                         exits.append(i)
         # Each failing command's output runs from its start line (or the previous failure) to its exit.
@@ -82,8 +84,13 @@ class Scorer:
                 return _OUTSIDE
             return (1.0 if k == 0 else _LATER) * (1.0 + _NEAR * math.exp(-(ends[k] - i) / _NEAR_LINES))
 
-        counts = Counter(shapes.values())
-        seeds = {i: errors[i] * where(i) / (1 + _ROUTINE * math.log2(max(1.0, counts[shapes[i]] / _ROUTINE_FREE))) for i in errors}
+        # How often the log says it this way: lines of one kind with the same error words, or the
+        # same error words between the same punctuation ("x::test_a FAILED", "x::test_b FAILED").
+        kinds, phrased = Counter(shapes.values()), Counter(phrasings.values())
+        seeds = {
+            i: errors[i] * where(i) / (1 + _ROUTINE * math.log2(max(1.0, max(kinds[shapes[i]], phrased[phrasings[i]]) / _ROUTINE_FREE)))
+            for i in errors
+        }
         indices = list(seeds)  # in log order
         self.exits = {i for i in exits if CLOSING.search(lines[i])}
         k = 0

@@ -67,3 +67,13 @@ def line_kind(line: str) -> str:
     """The first word of a line, numbers masked: lines of one kind (``=== RUN``, ``[info]``, ``SKIP``) are siblings."""
     words = line.split(None, 1)
     return VOLATILE.sub("#", words[0]) if words else ""
+
+
+_WORDS = re.compile(r"[\w.-]+")
+
+
+def phrasing(line: str, words: str) -> str:
+    """How a line says its error ``words``: the words with a dozen characters either side, every
+    word there masked. Lines that list failures one per line (``a::test_x FAILED``) share it."""
+    before, _, after = line.partition(words)
+    return _WORDS.sub("w", before[-12:]) + words + _WORDS.sub("w", after[:12])
