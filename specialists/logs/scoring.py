@@ -24,6 +24,7 @@ _TAIL = 20  # lines before a failing command's exit kept even without error word
 _TAIL_WEIGHT = 1.5  # ...with this weight, fading to half
 _PROGRESS = 12  # a tail that is mostly lines of one kind ("Linting x (3/53)") is progress, not failure
 _BLOCK_BEFORE = 2  # header lines above an error (a test's name, the failing command)
+_LISTED = 10  # lines of one kind a block takes as details before they are a listing
 _BLOCK_AFTER = 40  # details, frames and carets below it
 _SECTION = 100  # how far above an error the banner that opened its section may be (a pytest failure with its locals)
 _VERDICT_ABOVE = 0.7  # a verdict right under a banner takes in the section above it, at this weight
@@ -109,8 +110,12 @@ class Scorer:
             if k and not any(errors.get(i, 0.0) >= 2 for i in range(start, end)):
                 tail = range(0)  # a later command that failed without a word of why: cache uploads, clean-up
             kinds = Counter(line_kind(lines[i]) for i in tail)
+            # A list of one kind of line is progress, unless one of them tells of a failure: then
+            # it is the list of what failed.
+            failing = {line_kind(lines[i]) for i in tail if errors.get(i, 0.0) >= 2}
             for i in tail:
-                routine = BENIGN_STRENGTH if is_benign(lines[i], lines[i].lower()) or kinds[line_kind(lines[i])] >= _PROGRESS else 1.0
+                kind = line_kind(lines[i])
+                routine = BENIGN_STRENGTH if is_benign(lines[i], lines[i].lower()) or kinds[kind] >= _PROGRESS and kind not in failing else 1.0
                 self.mark(i, weight * routine * _TAIL_WEIGHT * (1 - (end - i) / (2 * _TAIL)))
             if exits:
                 self.mark(end, weight * 2.5)
@@ -170,6 +175,7 @@ class Scorer:
         traceback = lines[i].lstrip().startswith("Traceback")  # a Python traceback: it ends with its exception
         last = i  # the last error line taken in: details fade from there
         closed = False  # past an exit, only what is clearly more of the same (frames, indented lines)
+        listed: Counter[str] = Counter()
         j = i + 1
         while j < min(last + _BLOCK_AFTER + 1, len(lines)):
             line = lines[j]
@@ -185,7 +191,11 @@ class Scorer:
             elif is_command(line) or (top is not None and is_banner(line)):
                 return j
             elif top is not None or depth(line) > indent or self.frame(j):
-                self.mark(j, score * (0.9 - 0.01 * (j - last)))
+                # Details, unless they are a long list of one kind of line ("  0001. url"): a
+                # listing, of which the first few lines say enough.
+                listed[line_kind(line)] += 1
+                routine = 1.0 if self.frame(j) or listed[line_kind(line)] <= _LISTED else BENIGN_STRENGTH
+                self.mark(j, routine * score * (0.9 - 0.01 * (j - last)))
             elif j - last <= 3 and not closed:  # the rest of the message, unless it is the next of a series of such lines
                 if line_kind(line) != kind:
                     self.mark(j, score * (0.75 - 0.05 * (j - last)))
