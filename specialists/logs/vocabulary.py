@@ -31,6 +31,9 @@ _VOCABULARY: tuple[tuple[str, int, str], ...] = (
     # Definite failures: exception classes, compilers' and tools' error prefixes, test runners' verdicts.
     ("err", STRONG, r"\b[A-Z]\w*Error\b|\bERR!|" + _words("error", "ERROR", "Error") + r"(?:\[[\w-]+\])?(?:\s*[:!]|\s+[A-Z]{1,4}\d+\b)"),
     ("err", STRONG, _words("ERRORS?")),
+    # An error-level line that points at a source location: a compiler's diagnostic (sbt's
+    # "[error] /x/A.scala:10:8: not found", maven's "[ERROR] /x/A.java:[10,8] cannot find symbol").
+    ("err", STRONG, r"^\[(?:error|ERROR)\]\s+\S+\.\w{1,6}(?::\[?\d+|\(\d+)"),
     ("exception", STRONG, r"\b[A-Z]\w*Exception\b"),
     ("segmentation", STRONG, _words("[Ss]egmentation fault")),
     ("fail", STRONG, r"\b[A-Z]\w*Failure\b|" + _words("FAIL(?:ED|URES?|ING)?", "[Ff]ail(?:ed|ures?|ing|s)?")),
