@@ -130,7 +130,9 @@ _BENIGN = (
         r"\b(?:0|[Nn]o|zero) (?:errors?|failures?|failed|failing|warnings?)\b|\b(?:[Ee]rrors?|[Ff]ailures?|[Ff]ailed|[Ff]ailing)\W{1,3}0\b"
     )),
     (("-w",), re.compile(r"-W\w*error")),
-    (("ok", "pass", "✓", "✔", "skip"), re.compile(r"(?:^|\s)(?:ok|OK|PASS(?:ED)?|[Pp]assed|✓|✔)(?:\s|$)|^\s*(?:SKIP|[Ss]kipped)\b|\bSKIPPED\b")),
+    (("ok", "pass", "✓", "✔", "skip", "[+]"), re.compile(
+        r"(?:^|\s)(?:ok|OK|PASS(?:ED)?|[Pp]assed|✓|✔)(?:\s|$)|^\s*(?:SKIP|[Ss]kipped)\b|\bSKIPPED\b|^\s*\[\+\] "
+    )),
 )
 
 
