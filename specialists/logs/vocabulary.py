@@ -40,7 +40,7 @@ _VOCABULARY: tuple[tuple[str, int, str], ...] = (
     ("traceback", STRONG, r"^Traceback"),
     ("e  ", STRONG, r"^\s*E\s{2,}"),  # pytest's explanation lines
     ("** (", STRONG, r"^\s*\*\* \("),  # Elixir's exceptions
-    ("✗", STRONG, "✗"), ("✖", STRONG, "✖"), ("✘", STRONG, "✘"), ("×", STRONG, "×"),
+    ("✗", STRONG, "✗"), ("✖", STRONG, "✖"), ("✘", STRONG, "✘"), ("×", STRONG, "×"), ("❌", STRONG, "❌"),
     ("fatal", STRONG, _words("FATAL", "[Ff]atal")),
     ("panic", STRONG, _words("PANIC", "panic(?:ked)?")),
     ("abort", STRONG, _words("ABORT(?:ED|ING)?", "[Aa]borted")),
