@@ -497,3 +497,98 @@ def test_distill_reads_indentation_after_a_log_level_prefix() -> None:
     excerpt = distill(failed_command("sbt test", passing + failure + passing.replace("test", "case")), budget=1000)
     assert "[info]   com.example.TimeoutException: 30.seconds" in excerpt
     assert "[info]   at com.example.Await.result(Await.scala:152)" in excerpt
+
+
+def test_distill_leaves_out_a_command_that_reported_success() -> None:
+    # Between the failing command and the end of the build ran a command that said it exited with
+    # 0: its scary-sounding report is not the failure's.
+    report = "".join(f"[!!] Aborted connections: {i}% (check {i})\n" for i in range(40))
+    log = (
+        ci_noise(100) + "$ lint app.pl\nUse of -t at line 69. (Severity: 5)\nUse of -t at line 203. (Severity: 5)\n"
+        'The command "lint app.pl" exited with 2.\n$ ./report\n' + report + 'The command "./report" exited with 0.\n'
+        + "Done. Your build exited with 1.\n"
+    )
+    excerpt = distill(log, budget=400)
+    assert "Use of -t at line 69. (Severity: 5)" in excerpt
+    assert "Use of -t at line 203. (Severity: 5)" in excerpt
+
+
+def test_distill_keeps_what_lies_between_exits_of_one_cascade() -> None:
+    # A wrapper reports the exit of the command it ran, then its own error details, then the shell
+    # reports the wrapper's exit: one failure, whose middle lines belong to it.
+    failure = (
+        "Execution of { dotnet build } by build.psm1: line 368 failed with exit code 1\n"
+        "At /src/build.psm1:2038 char:17\n"
+        "+                 throw $errorMessage\n"
+        "+                 ~~~~~~~~~~~~~~~~~~~\n"
+        "+ CategoryInfo          : OperationStopped: (build failed with exit code 1:String) [], RuntimeException\n"
+        "+ FullyQualifiedErrorId : Execution of { dotnet build } by build.psm1: line 368 failed with exit code 1\n"
+    )
+    excerpt = distill(failed_command("pwsh -File build.ps1", failure), budget=1200)
+    assert "At /src/build.psm1:2038 char:17" in excerpt
+    assert "+                 throw $errorMessage" in excerpt
+
+
+def test_distill_takes_unindented_at_lines_as_frames() -> None:
+    failure = (
+        "[-] runs all files from the local folder -> Expected and actual values differ!\n"
+        "Expected: 'file1.Tests.ps1'\nActual  : 'dir/file1.Tests.ps1'\n"
+        + "".join(f"at Step{i}, /src/Runtime.psm1:{100 + i}\n" for i in range(8))
+        + "\nStarting the next container\n"
+    )
+    excerpt = distill(failed_command("pwsh -c Invoke-Tests", failure + ci_noise(40, start=900)), budget=900)
+    assert "at Step7, /src/Runtime.psm1:107" in excerpt
+
+
+def test_distill_treats_one_failed_test_per_line_as_routine() -> None:
+    # A verbose runner lists every failed test on a line of its own before the details of the
+    # first failure: the list is routine, the details are what explain it.
+    listing = "".join(f"tests/test_proxy.py::test_case_{i} FAILED\n" for i in range(120))
+    details = (
+        "____________________ test_case_0 ____________________\n"
+        "    def test_case_0(proxy):\n"
+        ">       r = proxy.get('http://nginx-proxy/port')\n"
+        "E       ConnectionError: HTTPConnectionPool(host='nginx-proxy', port=80): Max retries exceeded\n"
+        "test_proxy.py:4: ConnectionError\n"
+    )
+    excerpt = distill(failed_command("pytest -v", listing + details + "=== 120 failed in 20.1s ===\n"), budget=1500)
+    assert "E       ConnectionError: HTTPConnectionPool(host='nginx-proxy', port=80): Max retries exceeded".strip() in excerpt
+    assert ">       r = proxy.get('http://nginx-proxy/port')".strip() in excerpt
+
+
+def test_distill_keeps_a_list_of_what_failed_at_the_end_of_a_command() -> None:
+    # A checker prints a long listing of what it checked (under a line that mentions errors), then
+    # the list of problems, one of which says "Failed": the problems are the failure.
+    checked = "".join(f"  {i:04d}. https://example.org/page/{i}\n" for i in range(1, 400))
+    problems = "Issues :-(\n> Links\n" + "".join(
+        f"  {i:02d}. [L{i * 7:04d}] 301 https://example.org/old/{i}  → https://example.org/new/{i}\n" for i in range(1, 13)
+    ) + "  13. [L0555]  https://gone.example Failed to open TCP connection to gone.example:443\n> Dupes\n  None ✓\n"
+    log = failed_command("link_check README.md", "> Will allow SSL errors\nLinks to check: 399\n" + checked + problems)
+    excerpt = distill(log, budget=2500)
+    kept = [line for line in problems.splitlines() if line.strip() in {k.strip() for k in excerpt.splitlines()}]
+    assert len(kept) >= 0.8 * len(problems.splitlines())
+    assert "0300. https://example.org/page/300" not in excerpt
+
+
+def test_distill_keeps_compiler_diagnostics_behind_an_error_level_prefix() -> None:
+    # sbt prefixes every line of a failed compilation with "[error]": the lines that point at a
+    # source location are the diagnostics, the rest their code excerpts.
+    diagnostics = "".join(
+        f"[error] /src/main/scala/app/Module{i}.scala:{10 + i}:8: value withMdc is not a member of Logger\n"
+        f"[error]         val l{i} = context.log.withMdc(mdc, {i})\n"
+        f"[error]                             ^\n"
+        for i in range(40)
+    )
+    excerpt = distill(failed_command("sbt compile", diagnostics + "[error] 40 errors found\n"), budget=1500)
+    # Most code excerpts kept come with their diagnostic (taken for routine logging, only a few did).
+    located = sum(".scala:" in line for line in excerpt.splitlines())
+    code = sum("context.log.withMdc" in line for line in excerpt.splitlines())
+    assert located >= 8 and located >= code - 2
+
+
+def test_distill_keeps_a_line_marked_with_a_cross() -> None:
+    # xcpretty and many JavaScript tools mark a failure with ❌ and no error word.
+    line = "❌  /src/App.swift:47:19: 'value' is inaccessible due to 'internal' protection level"
+    progress = "".join(f"▸ Compiling File{i}.swift\n" for i in range(60))
+    excerpt = distill(failed_command("xcodebuild test | xcpretty", progress + line + "\n" + progress.replace("File", "Other")), budget=300)
+    assert line in excerpt
