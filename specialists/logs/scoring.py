@@ -22,6 +22,7 @@ _ROUTINE_FREE = 3
 _CASCADE = 5  # exits at most this many lines apart, no command started between them, are one cascade
 _TAIL = 20  # lines before a failing command's exit kept even without error words...
 _TAIL_WEIGHT = 1.5  # ...with this weight, fading to half
+_TAIL_LIST = 60  # a list of what failed that ends in the tail is kept whole, up to this many lines
 _PROGRESS = 12  # a tail that is mostly lines of one kind ("Linting x (3/53)") is progress, not failure
 _BLOCK_BEFORE = 4  # header lines above an error (a test's name, the failing command)
 _LISTED = 10  # lines of one kind a block takes as details before they are a listing
@@ -113,10 +114,19 @@ class Scorer:
             # A list of one kind of line is progress, unless one of them tells of a failure: then
             # it is the list of what failed.
             failing = {line_kind(lines[i]) for i in tail if errors.get(i, 0.0) >= 2}
-            for i in tail:
+            # ...all of it: the list runs on above the tail, up to the line that introduced it.
+            first = tail.start
+            while failing and first > max(start, end - _TAIL_LIST) and line_kind(lines[first - 1]) in failing:
+                first -= 1
+            if first > start and line_kind(lines[first - 1]) in failing:
+                first = tail.start  # longer than that: a log of checks some of which failed (cmake's "-- x - not found")
+            for i in range(first, tail.stop):
                 kind = line_kind(lines[i])
                 routine = BENIGN_STRENGTH if is_benign(lines[i], lines[i].lower()) or kinds[kind] >= _PROGRESS and kind not in failing else 1.0
-                self.mark(i, weight * routine * _TAIL_WEIGHT * (1 - (end - i) / (2 * _TAIL)))
+                self.mark(i, weight * routine * _TAIL_WEIGHT * max(0.5, 1 - (end - i) / (2 * _TAIL)))
+            if first < tail.start:
+                for i in range(max(start, first - 2), first):  # the list's title
+                    self.mark(i, weight * _TAIL_WEIGHT * 0.5)
             if exits:
                 self.mark(end, weight * 2.5)
             if is_command(lines[start]):

@@ -88,6 +88,10 @@ _VOCABULARY: tuple[tuple[str, int, str], ...] = (
     ("not exist", MEDIUM, "not exist"),
     ("n't exist", MEDIUM, "n't exist"),
     ("impossible", MEDIUM, "ResolutionImpossible"),
+    # An HTTP error status: a status line, or a status next to the URL it answered (link checkers,
+    # HTTP clients' request logs: "[L12] 404 https://x", "[503] https://x", "GET https://x 500");
+    # not a line's first number, which counts ("401 https://x" is the 401st link checked).
+    ("http", MEDIUM, r"\bHTTP/\d(?:\.\d)? [45]\d\d\b|\[[45]\d\d\]\s+https?://|(?<=\S )[45]\d\d\s+https?://|https?://\S+\s+\[?[45]\d\d\b(?![\w./:-])"),
     ("reason", MEDIUM, r"\bReason:"),
     ("non-zero", MEDIUM, "non-zero"),
     ("^", MEDIUM, r"^\s*\^[\^~]*\s*$"),  # a caret under the offending code

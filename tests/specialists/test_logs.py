@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from specialists.logs import clean, distill, error_lines, signature
+from specialists.logs.scoring import Scorer
 from specialists.logs.shapes import depth
+from specialists.logs.vocabulary import evidence
 
 PYTEST_FAILURE = """\
 ============================= test session starts ==============================
@@ -592,3 +594,55 @@ def test_distill_keeps_a_line_marked_with_a_cross() -> None:
     progress = "".join(f"▸ Compiling File{i}.swift\n" for i in range(60))
     excerpt = distill(failed_command("xcodebuild test | xcpretty", progress + line + "\n" + progress.replace("File", "Other")), budget=300)
     assert line in excerpt
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "  06. [L1623] 404 https://www.example.org/gone",
+        "[503] https://status.example.org/api",
+        "GET https://registry.example.org/v2/app/manifests/latest 502",
+        "< HTTP/1.1 429 Too Many Requests",
+    ],
+)
+def test_an_http_error_status_is_evidence_of_a_failure(line: str) -> None:
+    assert evidence(line)[1] >= 2
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "  401 https://github.com/example/project",  # the 401st link a checker lists, not a status
+        "Downloading https://files.example.org/pkg-404.tar.gz",
+        "< HTTP/1.1 200 OK",
+    ],
+)
+def test_numbers_near_a_url_are_not_an_http_error(line: str) -> None:
+    assert evidence(line)[1] == 0
+
+
+def test_distill_keeps_the_whole_list_of_what_failed_when_it_runs_above_the_tail() -> None:
+    # A link checker's report: 18 problems (most of them redirects, which carry no error word),
+    # then a few closing lines: the list is longer than the tail, and all of it is the failure.
+    checked = "".join(f"  {i:04d}. https://example.org/page/{i}\n" for i in range(1, 400))
+    problems = "Issues :-(\n> Links\n" + "".join(
+        f"  {i:02d}. [L{i * 7:04d}] {404 if i == 17 else 301} https://example.org/old/{i}  → https://example.org/new/{i}\n"
+        for i in range(1, 19)
+    ) + "> Dupes\n  None ✓\n\n" + "".join(f"Wrote results to results-{k}.json\n" for k in range(3))
+    log = failed_command("link_check README.md", "Links to check: 399\n" + checked + problems)
+    excerpt = {line.strip() for line in distill(log, budget=3000).splitlines()}
+    assert all(f"https://example.org/old/{i} " in " ".join(excerpt) for i in range(1, 19))
+    assert "Issues :-(" in excerpt
+
+
+def test_a_long_log_of_checks_is_not_a_list_of_failures() -> None:
+    # cmake's configure output: a hundred and twenty "-- Looking for x" lines, a few of them "not
+    # found", ending in the tail: a log of checks, not a list of what failed. Only the tail and
+    # the failed checks score; the checks far above them do not.
+    checks = "".join(f"-- Looking for header{i}.h - {'not found' if i in (0, 50, 110) else 'found'}\n" for i in range(120))
+    lines = clean(failed_command("cmake ..", checks + "-- Configuring incomplete, errors occurred!\n"))
+    scores = Scorer(lines, set()).run()
+    far = lines.index("-- Looking for header75.h - found")
+    assert far not in scores
+    assert lines.index("-- Looking for header110.h - not found") in scores
+    assert lines.index("-- Looking for header119.h - found") in scores  # the tail
