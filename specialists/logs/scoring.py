@@ -112,18 +112,25 @@ class Scorer:
                 tail = range(0)  # a later command that failed without a word of why: cache uploads, clean-up
             kinds = Counter(line_kind(lines[i]) for i in tail)
             # A list of one kind of line is progress, unless one of them tells of a failure: then
-            # it is the list of what failed.
-            failing = {line_kind(lines[i]) for i in tail if errors.get(i, 0.0) >= 2}
-            # ...all of it: the list runs on above the tail, up to the line that introduced it.
+            # it is the list of what failed. The list the tail starts in may run on above it, up
+            # to the line that introduced it, and all of it is kept; unless it is longer than a
+            # list of failures is: a log of checks some of which failed ("-- x - not found").
             first = tail.start
-            while failing and first > max(start, end - _TAIL_LIST) and line_kind(lines[first - 1]) in failing:
+            head = line_kind(lines[first]) if tail else ""
+            while first > max(start, end - _TAIL_LIST) and line_kind(lines[first - 1]) == head:
                 first -= 1
-            if first > start and line_kind(lines[first - 1]) in failing:
-                first = tail.start  # longer than that: a log of checks some of which failed (cmake's "-- x - not found")
+            if first > start and line_kind(lines[first - 1]) == head:
+                first = tail.start
+            failing = {line_kind(lines[i]) for i in range(first, tail.stop) if errors.get(i, 0.0) >= 2}
+            if head not in failing:
+                first = tail.start
+            last = first  # the end of that list: all of it weighs what its last line does
+            while head in failing and last + 1 < tail.stop and line_kind(lines[last + 1]) == head:
+                last += 1
             for i in range(first, tail.stop):
                 kind = line_kind(lines[i])
                 routine = BENIGN_STRENGTH if is_benign(lines[i], lines[i].lower()) or kinds[kind] >= _PROGRESS and kind not in failing else 1.0
-                self.mark(i, weight * routine * _TAIL_WEIGHT * max(0.5, 1 - (end - i) / (2 * _TAIL)))
+                self.mark(i, weight * routine * _TAIL_WEIGHT * max(0.5, 1 - (end - max(i, last)) / (2 * _TAIL)))
             if first < tail.start:
                 for i in range(max(start, first - 2), first):  # the list's title
                     self.mark(i, weight * _TAIL_WEIGHT * 0.5)
