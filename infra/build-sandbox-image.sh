@@ -5,7 +5,7 @@
 set -euo pipefail
 
 IMAGE="${1:-${GREENLINE_SANDBOX_IMAGE:-greenline-sandbox:bookworm}}"
-PACKAGES=python3,python3-venv,python3-pip,git,ca-certificates,bash
+PACKAGES=python3,python3-venv,python3-virtualenv,python3-pip,git,ca-certificates,bash
 
 die() { echo "build-sandbox-image: $*" >&2; exit 1; }
 

@@ -20,9 +20,11 @@ _GRACE_S = 5.0
 class LocalSandbox:
     kind = "local"
 
-    def __init__(self, python: str | None = None) -> None:
+    def __init__(self, python: str | None = None, maker: str | None = None) -> None:
         # The interpreter the build's virtualenv is made from: the worker's base Python.
         self.python = python or getattr(sys, "_base_executable", None) or sys.executable
+        # The one that makes it, running virtualenv: the worker's own.
+        self.maker = maker or sys.executable
 
     def check(self) -> None:
         return None
@@ -44,8 +46,10 @@ class LocalSandbox:
         if spec.pip_cache is not None:
             spec.pip_cache.mkdir(parents=True, exist_ok=True)
             env["PIP_CACHE_DIR"] = str(spec.pip_cache)
-        # Making the venv is part of the build: it is what a fresh CI runner does too.
-        script = f'"{self.python}" -m venv "{venv}" && {{ {BUILD_SCRIPT}; }}'
+        # Making the venv is part of the build: it is what a fresh CI runner does too. virtualenv
+        # makes it with pip (and setuptools where ``venv`` would add it) in under a second, from
+        # wheels it keeps in its app data; ``python -m venv`` takes 7-8 s to run ensurepip.
+        script = f'"{self.maker}" -m virtualenv --quiet --no-periodic-update --python "{self.python}" "{venv}" && {{ {BUILD_SCRIPT}; }}'
         env["GREENLINE_BUILD_CMD"] = spec.cmd
         started = time.monotonic()
         with spec.log_path.open("wb") as log:

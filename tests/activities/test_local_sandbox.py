@@ -17,12 +17,12 @@ from activities.sandbox.local import LocalSandbox, _kill_group
 
 @pytest.fixture
 def sandbox(tmp_path: Path) -> LocalSandbox:
-    """A sandbox whose "python -m venv" only makes the bin folder: creating a real virtualenv
-    takes seconds per build (one test below does make one)."""
+    """A sandbox whose virtualenv maker only makes the bin folder (its last argument): these
+    tests are about the build's process and environment (one test below makes a real one)."""
     fake = tmp_path / "fake-python"
-    fake.write_text('#!/bin/sh\nmkdir -p "$3/bin"\n')
+    fake.write_text('#!/bin/bash\nmkdir -p "${@: -1}/bin"\n')
     fake.chmod(0o755)
-    return LocalSandbox(python=str(fake))
+    return LocalSandbox(python=str(fake), maker=str(fake))
 
 
 def spec_for(tmp_path: Path, cmd: str, *, timeout_s: int = 60, build_id: str = "wf-1.act-1.1") -> BuildSpec:
@@ -123,9 +123,12 @@ def test_secrets_and_credentials_never_reach_the_build(sandbox: LocalSandbox, tm
 
 
 def test_the_build_gets_a_fresh_virtualenv(tmp_path: Path) -> None:
-    spec = spec_for(tmp_path, 'python -c "import sys; print(sys.prefix)"')
+    # Its own python and pip, and none of the worker's packages.
+    spec = spec_for(tmp_path, 'python -c "import sys; print(sys.prefix)" && python -m pip --version && ! python -c "import pydantic" 2>/dev/null')
     assert LocalSandbox().run(spec, lambda details: None, never_stop).exit_code == 0
-    assert spec.log_path.read_text().strip() == str(spec.checkout / ".greenline" / "venv")
+    prefix, pip = spec.log_path.read_text().splitlines()[:2]
+    assert prefix == str(spec.checkout / ".greenline" / "venv")
+    assert f"from {prefix}/lib/" in pip
 
 
 def test_cleanup_kills_what_a_crashed_attempt_left_running(tmp_path: Path) -> None:
