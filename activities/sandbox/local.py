@@ -16,6 +16,22 @@ from activities.sandbox.base import BuildCancelled, BuildSpec, Outcome, ShouldSt
 
 _GRACE_S = 5.0
 
+# Commands the build finds before the real ones on its PATH. ``docker``: the legacy builder
+# leaves the container of a failed step behind unless told ``--force-rm``, and a worker runs
+# many failing builds; everything else goes to the real docker unchanged.
+_SHIMS = {
+    "docker": """#!/bin/sh
+here=$(cd "$(dirname "$0")" && pwd)
+PATH=$(printf '%s' "$PATH" | tr ':' '\\n' | grep -vxF "$here" | paste -sd: -)
+export PATH
+case "$1" in
+  build) shift; exec docker build --force-rm "$@" ;;
+  image) if [ "$2" = build ]; then shift 2; exec docker image build --force-rm "$@"; fi ;;
+esac
+exec docker "$@"
+""",
+}
+
 
 class LocalSandbox:
     kind = "local"
@@ -32,12 +48,13 @@ class LocalSandbox:
     def run(self, spec: BuildSpec, tick: Tick, should_stop: ShouldStop) -> Outcome:
         venv = spec.checkout / ".greenline" / "venv"
         bindir = venv / "bin"
+        shims = _write_shims(spec.checkout / ".greenline" / "shims")
         env = scrubbed_environment()
         env.update(spec.env)
         env.update(
             {
                 "VIRTUAL_ENV": str(venv),
-                "PATH": f"{bindir}{os.pathsep}{env.get('PATH', os.defpath)}",
+                "PATH": f"{bindir}{os.pathsep}{shims}{os.pathsep}{env.get('PATH', os.defpath)}",
                 "GREENLINE_BUILD_ID": spec.build_id,
                 **pytest_environment(spec, str),
                 **pip_environment(spec, str),
@@ -127,3 +144,12 @@ def _kill_group(pgid: int, grace: float = _GRACE_S, reap: Callable[[], object] =
         os.killpg(pgid, signal.SIGKILL)
     except ProcessLookupError:
         pass
+
+
+def _write_shims(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in _SHIMS.items():
+        path = folder / name
+        path.write_text(text)
+        path.chmod(0o755)
+    return folder

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import docker
@@ -51,3 +52,26 @@ def test_a_new_attempt_removes_the_container_an_earlier_attempt_left_unrecorded(
         assert greenline_containers("wf-step") == []  # and the new attempt's own container is gone too
     finally:
         remove_workflow_containers("wf-step")
+
+
+def test_a_failed_docker_build_in_the_local_sandbox_leaves_no_container(tmp_path: Path) -> None:
+    # The legacy builder keeps the container of the step that failed unless told --force-rm;
+    # the local sandbox's docker shim tells it, whatever the build's own command line says.
+    from activities.sandbox.local import LocalSandbox
+
+    checkout = tmp_path / "src"
+    (checkout / ".greenline").mkdir(parents=True)
+    marker = f"GREENLINE_SHIM_TEST={uuid.uuid4().hex}"  # in the environment of this build's containers only
+    (checkout / "Dockerfile").write_text(f"FROM {DEFAULT_IMAGE}\nENV {marker}\nRUN echo building && exit 3\n")
+    spec = BuildSpec(
+        build_id="wf-shim.1.1", workflow_id="wf-shim", cmd="docker build --no-cache -q . && docker image build --no-cache -q .",
+        checkout=checkout, subdir="", log_path=tmp_path / "build.log", junit_path=checkout / ".greenline" / "junit.xml", timeout_s=120,
+    )  # fmt: skip
+    client = docker.from_env()
+    try:
+        outcome = LocalSandbox().run(spec, lambda details: None, lambda: False)
+        left = [c.id for c in client.containers.list(all=True) if marker in (c.attrs["Config"].get("Env") or [])]
+    finally:
+        client.close()
+    assert outcome.exit_code != 0 and "returned a non-zero code: 3" in spec.log_path.read_text()
+    assert left == []
