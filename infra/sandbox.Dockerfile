@@ -4,6 +4,6 @@
 FROM debian:bookworm-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      python3 python3-venv python3-pip git ca-certificates bash \
+      python3 python3-venv python3-virtualenv python3-pip git ca-certificates bash \
  && rm -rf /var/lib/apt/lists/*
 ENV LANG=C.UTF-8
