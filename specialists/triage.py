@@ -41,7 +41,9 @@ _SIGNALS = [
         r"|TLS handshake timeout|i/o timeout|RemoteDisconnected|IncompleteRead|connection broken"
         r"|\b(?:502|503|504) (?:Bad Gateway|Service Unavailable|Gateway Time-?out)|HTTP (?:error )?(?:502|503|504)\b"
         r"|\b429\b.*too many requests|too many requests|rate limit(?:ed| exceeded)?|toomanyrequests"
-        r"|server error.*\b5\d\d\b|\b5\d\d Server Error",
+        r"|server error.*\b5\d\d\b|\b5\d\d Server Error"
+        # pip 24.1+'s own words: "error: connection-timeout", "x didn't respond within 1.0 seconds".
+        r"|error: (?:connection-timeout|incomplete-download)\b|didn't respond within|closed without a reply",
         2.0,
     ),
     # Dependencies: imports of third-party modules, resolver and version errors.

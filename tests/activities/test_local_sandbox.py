@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ensurepip
 import os
 import signal
 import subprocess
@@ -129,6 +130,7 @@ def test_the_build_gets_a_fresh_virtualenv(tmp_path: Path) -> None:
     prefix, pip = spec.log_path.read_text().splitlines()[:2]
     assert prefix == str(spec.checkout / ".greenline" / "venv")
     assert f"from {prefix}/lib/" in pip
+    assert pip.startswith(f"pip {ensurepip.version()} ")  # the pip ``python -m venv`` would install
 
 
 def test_cleanup_kills_what_a_crashed_attempt_left_running(tmp_path: Path) -> None:

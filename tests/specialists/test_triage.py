@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from models import ArtifactRef, BuildResult, Category, SandboxKind
 from models import TestReport as Report
 from specialists.logs import clean
 from specialists.triage import classify
+
+PIP_DATA = Path(__file__).parent / "data" / "pip"
 
 PIP_TIMEOUT = """\
 Collecting requests==2.32.3
@@ -97,6 +101,8 @@ def build(log: str, tests: Report | None = None, timed_out: bool = False) -> tup
     [
         (PIP_TIMEOUT, Category.INFRA_TRANSIENT, "Read timed out"),
         (PIP_NOT_FOUND_AFTER_RETRIES, Category.INFRA_TRANSIENT, "Read timed out"),
+        # pip 26 says it its own way (recorded against a local index that stalls a download).
+        ((PIP_DATA / "download-timeout-pip26.log").read_text(), Category.INFRA_TRANSIENT, "connection-timeout"),
         (REGISTRY_503, Category.INFRA_TRANSIENT, "503 Service Unavailable"),
         (RESOLVER, Category.DEPENDENCY, "ResolutionImpossible"),
         (MISSING_VAR, Category.ENVIRONMENT, "KeyError: 'DATABASE_URL'"),
