@@ -1,6 +1,6 @@
 """Where the time of a repair goes: builds vs the rest of each activity vs Temporal.
 
-    python -m bench.spine_timing [--sandbox local|docker] [--only EXAMPLE]
+    python -m bench.spine_timing [--sandbox local|docker] [--only EXAMPLE ...]
 
 Repairs each example on a real dev server with an in-process worker, then reads the workflow
 history: ``build`` is the time the build step ran in its sandbox (venv creation included),
@@ -30,7 +30,7 @@ from workflows import RepairWorkflow
 RESULTS = Path(__file__).parent / "results"
 
 
-async def measure(sandbox: SandboxKind, only: str | None) -> list[dict[str, object]]:
+async def measure(sandbox: SandboxKind, only: list[str] | None) -> list[dict[str, object]]:
     env = await WorkflowEnvironment.start_local(
         data_converter=DATA_CONVERTER, interceptors=interceptors(),
         dev_server_existing_path=temporal_cli(),
@@ -39,7 +39,7 @@ async def measure(sandbox: SandboxKind, only: str | None) -> list[dict[str, obje
     rows = []
     try:
         for example, cmd in EXAMPLE_COMMANDS.items():
-            if only and example != only:
+            if only and example not in only:
                 continue
             with tempfile.TemporaryDirectory() as tmp:
                 repo = example_repo(example, Path(tmp))
@@ -79,7 +79,7 @@ def table(rows: list[dict[str, object]]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sandbox", choices=["local", "docker"], action="append")
-    parser.add_argument("--only")
+    parser.add_argument("--only", action="append", help="an example to time (repeatable; default: every example)")
     args = parser.parse_args()
     rows: list[dict[str, object]] = []
     for sandbox in args.sandbox or ["local", "docker"]:
