@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         code = subprocess.run(command, check=False).returncode
         rows.append((name, code, time.monotonic() - started))
     lines = ["| benchmark | result | minutes |", "|---|---|---:|"]
-    lines += [f"| `python -m bench.{name}` | {'met its targets' if code == 0 else f'exit {code}'} | {seconds / 60:.1f} |" for name, code, seconds in rows]
+    lines += [f"| `python -m bench.{name}` | {'met its targets' if code == 0 else f'missed a target or failed (exit {code}): see its report'} | {seconds / 60:.1f} |" for name, code, seconds in rows]
     lines.append(f"| total | | {sum(s for _, _, s in rows) / 60:.1f} |")
     summary = "\n".join(lines) + "\n"
     print(summary)

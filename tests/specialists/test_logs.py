@@ -647,3 +647,14 @@ def test_a_long_log_of_checks_is_not_a_list_of_failures() -> None:
     assert far not in scores
     assert lines.index("-- Looking for header110.h - not found") in scores
     assert lines.index("-- Looking for header119.h - found") in scores  # the tail
+
+
+def test_the_logchunks_bench_reports_the_targets_it_misses() -> None:
+    from bench.logchunks import missed_targets
+
+    def summary(mean: float, good: float) -> list[dict[str, object]]:
+        return [{"half": "dev", "ours_4096_mean": 0.99, "ours_4096_good": 0.99}, {"half": "all", "ours_4096_mean": mean, "ours_4096_good": good}]
+
+    assert missed_targets(summary(0.90, 0.86)) == []
+    assert missed_targets(summary(0.894, 0.837)) == ["logs at recall >= 0.8 at 4 KB 83.7% < 85%"]
+    assert len(missed_targets(summary(0.80, 0.70))) == 2
