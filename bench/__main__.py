@@ -30,7 +30,7 @@ QUICK_SCENARIOS = ["missing-dependency", "flaky-leaked-temp-file", "logic-off-by
 BENCHES: dict[str, tuple[list[str], list[str]]] = {
     # name: (full arguments, --quick arguments)
     "repair_rate": ([], [a for s in QUICK_SCENARIOS for a in ("--only", s)]),
-    "flaky_triage": (["--repeat", "3"], ["--repeat", "1"]),
+    "flaky_triage": (["--repeat", "5"], ["--repeat", "1"]),
     "guardrail": ([], []),
     "logchunks": ([], ["--limit", "100", "--synthetic-mb", "20"]),
     "llm_tokens": ([], ["--only", "missing-dependency", "--logchunks-limit", "100"]),
