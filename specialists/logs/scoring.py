@@ -111,23 +111,8 @@ class Scorer:
             if k and not any(errors.get(i, 0.0) >= 2 for i in range(start, end)):
                 tail = range(0)  # a later command that failed without a word of why: cache uploads, clean-up
             kinds = Counter(line_kind(lines[i]) for i in tail)
-            # A list of one kind of line is progress, unless one of them tells of a failure: then
-            # it is the list of what failed. The list the tail starts in may run on above it, up
-            # to the line that introduced it, and all of it is kept; unless it is longer than a
-            # list of failures is: a log of checks some of which failed ("-- x - not found").
-            first = tail.start
-            head = line_kind(lines[first]) if tail else ""
-            while first > max(start, end - _TAIL_LIST) and line_kind(lines[first - 1]) == head:
-                first -= 1
-            if first > start and line_kind(lines[first - 1]) == head:
-                first = tail.start
-            failing = {line_kind(lines[i]) for i in range(first, tail.stop) if errors.get(i, 0.0) >= 2}
-            if head not in failing:
-                first = tail.start
-            last = first  # the end of that list: all of it weighs what its last line does
-            while head in failing and last + 1 < tail.stop and line_kind(lines[last + 1]) == head:
-                last += 1
-            for i in range(first, tail.stop):
+            first, last, failing = self.failing_list(tail, start, errors)
+            for i in range(first, tail.stop):  # a list of what failed weighs what its last line does
                 kind = line_kind(lines[i])
                 routine = BENIGN_STRENGTH if is_benign(lines[i], lines[i].lower()) or kinds[kind] >= _PROGRESS and kind not in failing else 1.0
                 self.mark(i, weight * routine * _TAIL_WEIGHT * max(0.5, 1 - (end - max(i, last)) / (2 * _TAIL)))
@@ -140,6 +125,29 @@ class Scorer:
                 self.mark(start, weight * 2.0)
         self.context(exits)
         return self.scores
+
+    def failing_list(self, tail: range, start: int, errors: dict[int, float]) -> tuple[int, int, set[str]]:
+        """Where the list of what failed that ``tail`` starts in begins and ends, and the kinds of
+        line in tail and list that tell of a failure.
+
+        A list of one kind of line is progress, unless one of them tells of a failure: then it is
+        the list of what failed. It may run on above the tail, up to the line that introduced it,
+        and all of it is kept; unless it is longer than a list of failures is: then it is a log of
+        checks some of which failed ("-- x - not found"), and only the tail counts."""
+        lines = self.lines
+        first = tail.start
+        head = line_kind(lines[first]) if tail else ""
+        while first > max(start, tail.stop - _TAIL_LIST) and line_kind(lines[first - 1]) == head:
+            first -= 1
+        if first > start and line_kind(lines[first - 1]) == head:
+            first = tail.start
+        failing = {line_kind(lines[i]) for i in range(first, tail.stop) if errors.get(i, 0.0) >= 2}
+        if head not in failing:
+            return tail.start, tail.start, failing
+        last = first
+        while last + 1 < tail.stop and line_kind(lines[last + 1]) == head:
+            last += 1
+        return first, last, failing
 
     def mark(self, i: int, score: float) -> None:
         if score > self.scores.get(i, 0.0) and self.lines[i].strip() and not self.shared(i):
