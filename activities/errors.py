@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 
 def bad_input(message: str) -> ApplicationError:
@@ -25,7 +25,9 @@ LLM_UNAVAILABLE = "LLMUnavailable"
 
 
 def llm_not_configured(message: str) -> ApplicationError:
-    return ApplicationError(message, type=LLM_NOT_CONFIGURED, non_retryable=True)
+    # Benign: with no key the engine is simply offline (the default); the workflow goes on
+    # without it, so the worker does not log the failure as a warning with its traceback.
+    return ApplicationError(message, type=LLM_NOT_CONFIGURED, non_retryable=True, category=ApplicationErrorCategory.BENIGN)
 
 
 def llm_rejected(message: str) -> ApplicationError:

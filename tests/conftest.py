@@ -42,6 +42,13 @@ socket.getaddrinfo = _no_real_api
 # the per-repository scope).
 os.environ.setdefault("GREENLINE_PIP_CACHE", "worker")
 
+# The example builds' pip asks the machine's package index (pypi.org here). Its config may let
+# one stalled read hang for minutes (PIP_DEFAULT_TIMEOUT=180 on these machines), longer than a
+# test waits for a repair: in the suite a stalled read is given up after 30 s and retried (pip
+# retries 5 times), which bounds a slow index without touching what the builds install.
+if float(os.environ.get("PIP_DEFAULT_TIMEOUT") or 15) > 30:
+    os.environ["PIP_DEFAULT_TIMEOUT"] = "30"
+
 
 def _binary(name: str, package: str) -> str:
     try:

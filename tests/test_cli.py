@@ -73,6 +73,18 @@ def test_a_passing_build_is_green(tmp_path: Path) -> None:
     assert data["status"] == "green" and data["builds_run"] == 1 and data["branch"] is None
 
 
+@pytest.mark.integration
+def test_an_unrecognised_failure_escalates_without_a_worker_traceback(tmp_path: Path) -> None:
+    """Offline (no key), the LLM engine is not configured: an expected state, said in the
+    reason, not a warning with a traceback from the in-process worker."""
+    repo = example_repo("missing-dependency", tmp_path)
+    proc = run(["repair", str(repo), "--cmd", "echo something odd happened && false", "--sandbox", "local", "--json"], cli_env(tmp_path))
+    assert proc.returncode == 3, proc.stderr
+    data = contract(proc)
+    assert data["status"] == "escalated" and "no playbook recognises this failure" in str(data["reason"])
+    assert "Traceback" not in proc.stderr and "Completing activity as failed" not in proc.stderr, proc.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -112,14 +124,22 @@ def test_unreachable_temporal_address_is_reported(tmp_path: Path) -> None:
     assert "127.0.0.1:1" in proc.stderr and "TEMPORAL_ADDRESS" in proc.stderr
 
 
-def wait_for_phase(workflow_id: str, phase: str, env: dict[str, str], deadline_s: float = 180) -> None:
+def wait_for_phase(repair: subprocess.Popen[str], workflow_id: str, phase: str, env: dict[str, str], deadline_s: float = 600) -> None:
+    """Poll ``greenline status`` until ``phase``. The deadline only bounds a hung run (a build's
+    pip may wait minutes on a slow index): a repair that ends first fails at once, and either
+    failure shows the last status and the repair's own output."""
     deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
+    last = ""
+    while time.monotonic() < deadline and repair.poll() is None:
         proc = run(["status", workflow_id, "--json"], env, timeout=60)
+        last = proc.stdout if proc.returncode == 0 else f"exit {proc.returncode}: {proc.stderr}"
         if proc.returncode == 0 and json.loads(proc.stdout)["phase"] == phase:
             return
         time.sleep(1)
-    raise AssertionError(f"{workflow_id} never reached {phase}")
+    if repair.poll() is None:
+        repair.kill()
+    out, err = repair.communicate(timeout=60)
+    raise AssertionError(f"{workflow_id} never reached {phase} (repair exit {repair.returncode}); last status: {last}\nrepair stdout: {out}\nrepair stderr: {err}")
 
 
 @pytest.mark.integration
@@ -131,7 +151,7 @@ def test_reject_from_another_terminal(tmp_path: Path) -> None:
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
     )
     try:
-        wait_for_phase("repair-rejectme", "awaiting_approval", env)
+        wait_for_phase(repair, "repair-rejectme", "awaiting_approval", env)
         rejected = run(["reject", "repair-rejectme", "--reason", "we set it in the CI secrets"], env, timeout=60)
         assert rejected.returncode == 0, rejected.stderr
         out, err = repair.communicate(timeout=120)
