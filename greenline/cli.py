@@ -187,8 +187,11 @@ def _repair_request(path: Path, cmd: str, sandbox: SandboxChoice, auto_approve: 
         frozen = known_good_env.read_text()
     if approval_timeout <= 0 or build_timeout <= 0 or max_minutes <= 0:
         raise BadInput("--approval-timeout, --build-timeout and --max-minutes must be positive")
+    kind, why_local = runtime.resolve_sandbox(SandboxKind(sandbox.value), cmd)
+    if why_local:
+        err.print(f"sandbox: local ({why_local})")
     return RepairRequest(
-        repo_path=str(root), subdir=subdir, cmd=cmd, sandbox=runtime.resolve_sandbox(SandboxKind(sandbox.value)),
+        repo_path=str(root), subdir=subdir, cmd=cmd, sandbox=kind,
         engine=engine, budget=Budget(max_attempts=max_attempts, max_wall_s=max_minutes * 60), auto_approve=auto_approve,
         approval_timeout_s=approval_timeout, build_timeout_s=build_timeout, known_good_env=frozen,
     )

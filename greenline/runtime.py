@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import re
+import shlex
 import signal
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -56,14 +59,50 @@ def locate_repository(path: Path) -> tuple[Path, str]:
     return root, "" if subdir == "." else subdir
 
 
-def resolve_sandbox(kind: SandboxKind, settings: Settings | None = None) -> SandboxKind:
+def resolve_sandbox(kind: SandboxKind, cmd: str, settings: Settings | None = None) -> tuple[SandboxKind, str | None]:
+    """The sandbox the build runs in and, when ``auto`` did not pick docker, why not."""
     settings = settings or Settings()
     if kind == SandboxKind.LOCAL:
-        return kind
+        return kind, None
+    if runs_docker(cmd):
+        if kind == SandboxKind.DOCKER:
+            raise SandboxUnavailable(
+                "--sandbox docker: the build step runs docker, which the docker sandbox cannot (no daemon inside it, and "
+                "lending it the host's daemon would hand the build the host); use --sandbox local or auto"
+            )
+        return SandboxKind.LOCAL, "the build step runs docker, which the docker sandbox cannot"
     problem = _docker_problem(settings.sandbox_image)
     if kind == SandboxKind.DOCKER and problem:
         raise SandboxUnavailable(f"--sandbox docker: {problem}")
-    return SandboxKind.LOCAL if problem else SandboxKind.DOCKER
+    return (SandboxKind.LOCAL, problem) if problem else (SandboxKind.DOCKER, None)
+
+
+# Words that may stand before the program a shell command runs.
+_PREFIXES = {"sudo", "env", "time", "exec", "nohup", "command", "nice", "timeout", "xargs"}
+_DURATION = re.compile(r"\d+(?:\.\d+)?[smhd]?")  # timeout 60s docker ...
+
+
+def runs_docker(cmd: str) -> bool:
+    """Whether the build step itself runs the docker CLI (``docker build``, ``docker compose``,
+    ``docker-compose``): the first word of any of its commands, past ``VAR=x`` and ``sudo``-like
+    prefixes. A script that runs docker inside is not seen."""
+    lexer = shlex.shlex(cmd, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    try:
+        tokens = list(lexer)
+    except ValueError:  # unbalanced quotes: bash will say so
+        return False
+    expect_program = True
+    for token in tokens:
+        if token and set(token) <= set("&|;()"):
+            expect_program = True
+        elif expect_program:
+            if token.startswith("-") or "=" in token or token in _PREFIXES or _DURATION.fullmatch(token):
+                continue
+            if os.path.basename(token) in ("docker", "docker-compose"):
+                return True
+            expect_program = False
+    return False
 
 
 def check_llm_engine(settings: Settings | None = None) -> None:

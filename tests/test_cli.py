@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from greenline import runtime
+from models import SandboxKind
 from tests.integration.helpers import EXAMPLE_COMMANDS, ROOT, example_repo, git, greenline_containers, processes_with
 
 GREENLINE = [sys.executable, "-m", "greenline"]
@@ -115,6 +117,35 @@ def test_docker_sandbox_without_a_daemon_is_refused(tmp_path: Path) -> None:
     proc = run(["repair", str(repo), "--cmd", "pytest", "--sandbox", "docker"], env, timeout=60)
     assert proc.returncode == 1
     assert "docker daemon does not answer" in proc.stderr and "--sandbox local" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("cmd", "runs"),
+    [
+        ("docker build -t app . && docker run --rm app", True),
+        ("pip install -r requirements.txt && DOCKER_BUILDKIT=0 sudo -E /usr/bin/docker build .", True),
+        ("make lint; timeout 60s docker-compose up --abort-on-container-exit", True),
+        ("(cd app && docker compose run tests) | tee log", True),
+        ("pip install -r requirements.txt && python -m pytest -q", False),
+        ("echo docker build && grep -r docker .", False),  # a word, not the program run
+        ("python build_docker_image.py", False),
+        ("echo 'unbalanced", False),
+    ],
+)
+def test_which_build_steps_run_docker(cmd: str, runs: bool) -> None:
+    assert runtime.runs_docker(cmd) is runs
+
+
+def test_a_build_that_runs_docker_is_not_sent_to_the_docker_sandbox(tmp_path: Path) -> None:
+    """The docker sandbox has no daemon inside: asked for, it is refused before anything runs
+    (whatever the daemon's state); under auto the build runs locally, and the CLI says why."""
+    repo = example_repo("dockerfile-moved-file", tmp_path)
+    cmd = EXAMPLE_COMMANDS["dockerfile-moved-file"]
+    proc = run(["repair", str(repo), "--cmd", cmd, "--sandbox", "docker", "--json"], cli_env(tmp_path), timeout=60)
+    assert proc.returncode == 1
+    assert "the build step runs docker" in contract(proc)["reason"] and "--sandbox local" in proc.stderr
+    assert runtime.resolve_sandbox(SandboxKind.AUTO, cmd) == (SandboxKind.LOCAL, "the build step runs docker, which the docker sandbox cannot")
+    assert git(repo, "status", "--porcelain") == "" and git(repo, "branch", "--list", "greenline/*") == ""
 
 
 def test_unreachable_temporal_address_is_reported(tmp_path: Path) -> None:
