@@ -14,6 +14,7 @@ metadata file when the index serves one, else from the wheel itself.
 
 from __future__ import annotations
 
+import configparser
 import dataclasses
 import io
 import re
@@ -44,6 +45,7 @@ class PackageIndex:
         self.index_url = index_url or configured_index_url()
         self.timeout = timeout
         self._resolved: dict[str, Provider | None] = {}
+        self._commands: dict[str, Provider | None] = {}
         self._histories: dict[str, list[Release] | None] = {}
         self._requires: dict[tuple[str, Version | str], list[str] | None] = {}
         self._pages: dict[str, pypi_simple.ProjectPage | None] = {}
@@ -67,6 +69,28 @@ class PackageIndex:
             packages = list(page.packages)
             wheel = _best_wheel(packages)
             if wheel is None or not self._ships(wheel, module):
+                continue
+            return Provider(distribution=page.project or candidate, latest_version=_latest(packages))
+        return None
+
+    def resolve_command(self, program: str) -> Provider | None:
+        """The distribution whose console script ``program`` is (``black``, Sphinx's
+        ``sphinx-build``): a project named like it, or like its first word, whose newest wheel
+        declares the script (never the namesake alone: PyPI's ``docker`` is not the CLI)."""
+        if program not in self._commands:
+            self._commands[program] = self._resolve_command(program)
+        return self._commands[program]
+
+    def _resolve_command(self, program: str) -> Provider | None:
+        names = [ep.dist.name for ep in metadata.entry_points(group="console_scripts", name=program) if ep.dist is not None]
+        names += [program, re.split(r"[-_.]", program)[0]]
+        for candidate in dict.fromkeys(canonicalize_name(n) for n in names if n):
+            page = self._page(candidate)
+            if page is None:
+                continue
+            packages = list(page.packages)
+            wheel = _best_wheel(packages)
+            if wheel is None or program not in self._scripts(wheel):
                 continue
             return Provider(distribution=page.project or candidate, latest_version=_latest(packages))
         return None
@@ -153,12 +177,36 @@ class PackageIndex:
                 return None
         return data
 
+    def _scripts(self, wheel: pypi_simple.DistributionPackage) -> set[str]:
+        data = self._download(wheel)
+        if data is None:
+            return set()
+        with zipfile.ZipFile(data) as archive:
+            return _script_names(archive)
+
     def _ships(self, wheel: pypi_simple.DistributionPackage, module: str) -> bool:
         data = self._download(wheel)
         if data is None:
             return False
         with zipfile.ZipFile(data) as archive:
             return module in _top_level_names(archive.namelist(), archive)
+
+
+def _script_names(archive: zipfile.ZipFile) -> set[str]:
+    """The programs a wheel installs: its console and GUI entry points, and its data scripts."""
+    scripts: set[str] = set()
+    for name in archive.namelist():
+        top, _, rest = name.partition("/")
+        if top.endswith(".data") and rest.startswith("scripts/"):
+            scripts.add(rest.removeprefix("scripts/"))
+        elif name.count("/") == 1 and name.endswith(".dist-info/entry_points.txt"):
+            parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
+            parser.optionxform = str  # type: ignore[assignment,method-assign]  # names are case-sensitive
+            parser.read_string(archive.read(name).decode(errors="replace"))
+            for section in ("console_scripts", "gui_scripts"):
+                if parser.has_section(section):
+                    scripts.update(key.strip() for key in parser[section])
+    return scripts
 
 
 def _top_level_names(names: Iterable[str], archive: zipfile.ZipFile) -> set[str]:

@@ -13,7 +13,7 @@ import tomlkit
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from models import Category, Diagnosis
+from models import Category, Diagnosis, Patch
 from specialists.repo_view import RepoView
 
 NAME = "python-dependencies"
@@ -112,10 +112,24 @@ def declared(path: str, text: str) -> set[str]:
     return names
 
 
-def _pins_exactly(text: str) -> bool:
+def pins_exactly(text: str) -> bool:
     """House style: does this file pin its requirements with ``==``?"""
     reqs = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith(("#", "-"))]
     return bool(reqs) and sum("==" in r for r in reqs) * 2 > len(reqs)
+
+
+def requirement_for(provider: Provider, text: str) -> str:
+    """The line that declares ``provider`` in a requirements source reading ``text``:
+    ``==latest`` when the file pins exactly."""
+    pin = pins_exactly(text) and provider.latest_version
+    return f"{provider.distribution}=={provider.latest_version}" if pin else provider.distribution
+
+
+def declare(view: RepoView, source: str, text: str, requirements: list[str]) -> Patch:
+    """The patch that adds ``requirements`` to ``source`` (whose text is ``text``)."""
+    for requirement in requirements:
+        text = add_requirement(source, text, requirement)
+    return view.with_changes({source: text})
 
 
 def add_requirement(path: str, text: str, requirement: str) -> str:
@@ -181,8 +195,7 @@ def diagnose(view: RepoView, log_lines: list[str], cmd: str, resolve: ResolveImp
         if canonicalize_name(provider.distribution) in present:
             already.append(f"{module} ({provider.distribution})")
             continue
-        pin = _pins_exactly(text) and provider.latest_version
-        additions.append(f"{provider.distribution}=={provider.latest_version}" if pin else provider.distribution)
+        additions.append(requirement_for(provider, text))
     if not additions:
         reason = []
         if unresolved:
@@ -200,14 +213,11 @@ def diagnose(view: RepoView, log_lines: list[str], cmd: str, resolve: ResolveImp
             escalate_reason="; ".join(reason),
         )
         return
-    new_text = text
-    for requirement in additions:
-        new_text = add_requirement(source, new_text, requirement)
     yield Diagnosis(
         category=Category.DEPENDENCY,
         specialist=NAME,
         summary=f"add {', '.join(additions)} to {source} (the build imports {', '.join(modules)})",
         evidence=evidence,
         confidence=0.9,
-        patch=view.with_changes({source: new_text}),
+        patch=declare(view, source, text, additions),
     )

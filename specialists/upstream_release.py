@@ -33,7 +33,7 @@ from packaging.version import InvalidVersion, Version
 
 from models import Category, Diagnosis, Patch
 from specialists import pip_output
-from specialists.python_deps import ResolveImport, _pins_exactly, add_requirement, is_local_module
+from specialists.python_deps import ResolveImport, pins_exactly, add_requirement, is_local_module
 from specialists.releases import Release, ReleaseHistory, RequiresDist, parse_freeze, series_starts, stable
 from specialists.repo_view import RepoView
 from specialists.requirements_edit import Source, build_sources, find, set_specifier, with_upper_bound
@@ -270,7 +270,7 @@ def _bound(
     if source is None:
         return None
     text = view.read(source.path) or ""
-    line = f"{dist}=={target.version}" if not source.path.endswith(".toml") and _pins_exactly(text) else f"{dist}<{breaking.version}"
+    line = f"{dist}=={target.version}" if not source.path.endswith(".toml") and pins_exactly(text) else f"{dist}<{breaking.version}"
     try:
         return view.with_changes({source.path: add_requirement(source.path, text, line)}), source.path
     except ValueError:

@@ -18,17 +18,26 @@ import pytest
 import requests
 
 from activities.package_index import PackageIndex
+from specialists.python_deps import Provider
 
 
 def metadata(project: str, version: str, requires: list[str] = ()) -> str:  # type: ignore[assignment]
     return f"Metadata-Version: 2.1\nName: {project}\nVersion: {version}\n" + "".join(f"Requires-Dist: {r}\n" for r in requires)
 
 
-def build_wheel(project: str, version: str, modules: list[str], requires: list[str] = ()) -> tuple[str, bytes]:  # type: ignore[assignment]
-    """A minimal but well-formed pure-Python wheel shipping ``modules`` (packages)."""
+def build_wheel(
+    project: str, version: str, modules: list[str], requires: list[str] = (),  # type: ignore[assignment]
+    console_scripts: dict[str, str] | None = None, data_scripts: list[str] = (),  # type: ignore[assignment]
+) -> tuple[str, bytes]:
+    """A minimal but well-formed pure-Python wheel shipping ``modules`` (packages), with the
+    console scripts (name → entry point) and ``.data/scripts`` it declares."""
     stem = f"{re.sub(r'[-_.]+', '_', project)}-{version}"
     info = f"{stem}.dist-info"
     files = {f"{m}/__init__.py": f"NAME = {m!r}\n" for m in modules}
+    if console_scripts:
+        files[f"{info}/entry_points.txt"] = "[console_scripts]\n" + "".join(f"{k} = {v}\n" for k, v in console_scripts.items())
+    for script in data_scripts:
+        files[f"{stem}.data/scripts/{script}"] = "#!python\nprint('hi')\n"
     files[f"{info}/METADATA"] = metadata(project, version, requires)
     files[f"{info}/WHEEL"] = "Wheel-Version: 1.0\nGenerator: greenline-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
     files[f"{info}/top_level.txt"] = "".join(f"{m}\n" for m in modules)
@@ -63,8 +72,9 @@ class SimpleIndex:
     def add(
         self, project: str, version: str, modules: list[str], *, yanked: bool = False,
         requires: list[str] = (), uploaded: str | None = None, requires_python: str | None = None,  # type: ignore[assignment]
+        console_scripts: dict[str, str] | None = None, data_scripts: list[str] = (),  # type: ignore[assignment]
     ) -> None:
-        filename, data = build_wheel(project, version, modules, requires)
+        filename, data = build_wheel(project, version, modules, requires, console_scripts, data_scripts)
         self.projects.setdefault(_normal(project), []).append((filename, yanked))
         self.blobs[filename] = data
         self.metadata_files[filename] = metadata(project, version, requires)
@@ -242,3 +252,25 @@ def test_requires_dist_of_one_release(index: SimpleIndex, client: PackageIndex, 
     assert fetched == (["/files/Widget-3.0.0-py3-none-any.whl.metadata"] if serve_metadata else ["/files/Widget-3.0.0-py3-none-any.whl.metadata", "/files/Widget-3.0.0-py3-none-any.whl"])
     assert client.requires_dist("widget", "9.9") is None
     assert client.requires_dist("nope", "1.0") is None
+
+
+def test_a_program_resolves_to_the_distribution_whose_console_script_it_is(index: SimpleIndex, client: PackageIndex) -> None:
+    index.add("lintkit", "1.0.0", ["lintkit"], console_scripts={"lintkit": "lintkit.cli:main"})
+    index.add("lintkit", "2.1.0", ["lintkit"], console_scripts={"lintkit": "lintkit.cli:main"})
+    # Named after its first word: Sphinx's sphinx-build.
+    index.add("DocBuild", "3.0", ["docbuild"], console_scripts={"docbuild-html": "docbuild.html:main", "docbuild": "docbuild:main"})
+    index.add("toolbelt", "0.5", ["toolbelt"], data_scripts=["toolbelt"])
+    assert client.resolve_command("lintkit") == Provider(distribution="lintkit", latest_version="2.1.0")
+    assert client.resolve_command("docbuild-html") == Provider(distribution="docbuild", latest_version="3.0")
+    assert client.resolve_command("toolbelt") == Provider(distribution="toolbelt", latest_version="0.5")
+
+
+def test_a_namesake_without_the_script_is_not_the_program(index: SimpleIndex, client: PackageIndex) -> None:
+    # PyPI's "docker" is the SDK, not the CLI: a project named like the program does not count.
+    index.add("dockerish", "7.0", ["dockerish"])
+    index.add("lintkit", "2.1.0", ["lintkit"], console_scripts={"Lintkit": "lintkit.cli:main"})
+    assert client.resolve_command("dockerish") is None
+    assert client.resolve_command("lintkit") is None  # script names are case-sensitive
+    assert client.resolve_command("nosuchprogram") is None
+    asked = len(index.requests)
+    assert client.resolve_command("dockerish") is None and len(index.requests) == asked  # the answer is kept

@@ -16,6 +16,7 @@ EXPECTED = {
     "missing-dependency": (Category.DEPENDENCY, 1, {"requirements.txt"}),
     "missing-env-var": (Category.ENVIRONMENT, 1, {"ci.env"}),
     "dependency-then-env": (Category.ENVIRONMENT, 2, {"requirements.txt", ".env"}),
+    "missing-lint-tool": (Category.DEPENDENCY, 1, {"requirements.txt"}),
 }
 
 SANDBOXES = [

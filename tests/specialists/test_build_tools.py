@@ -1,0 +1,99 @@
+"""The build tools specialist, with a plain function standing in for the package index."""
+
+from __future__ import annotations
+
+import pytest
+
+from models import Category
+from specialists import router
+from specialists.build_tools import diagnose, missing_programs
+from specialists.python_deps import Provider
+from specialists.repo_view import RepoView
+
+INDEX = {"pyflakes": Provider("pyflakes", "3.2.0"), "sphinx-build": Provider("Sphinx", "8.1.3"), "tox": Provider("tox", None)}
+CMD = "pip install -q -r requirements.txt && pyflakes src && python -m pytest -q"
+
+
+def resolve(program: str) -> Provider | None:
+    return INDEX.get(program)
+
+
+@pytest.mark.parametrize(
+    ("line", "program"),
+    [
+        ("bash: line 1: pyflakes: command not found", "pyflakes"),
+        ("bash: pyflakes: command not found", "pyflakes"),
+        ("/bin/sh: 1: sphinx-build: not found", "sphinx-build"),
+        ("sh: 1: tox: not found", "tox"),
+        ("zsh: command not found: black", "black"),
+        ("/usr/bin/bash: line 3: docker-compose: command not found", "docker-compose"),
+        ("./ci/lint.sh: line 4: isort: command not found", "isort"),  # a script run by bash
+        ("./ci/lint.sh: 4: isort: not found", "isort"),  # ...by dash
+        ("environment: line 1: mypy: command not found", "mypy"),  # in a shell function
+    ],
+)
+def test_the_shells_words_for_a_missing_program(line: str, program: str) -> None:
+    assert missing_programs(["$ make lint", line, "make: *** [lint] Error 127"]) == [program]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "bash: ./scripts/lint.sh: No such file or directory",  # a path of the repository's own
+        "ERROR: config.yml: not found",  # not the shell
+        "error: package 'pyflakes' not found",
+        "bash: line 1: cd: build: No such file or directory",
+    ],
+)
+def test_other_not_found_lines_are_not_missing_programs(line: str) -> None:
+    assert missing_programs([line]) == []
+
+
+def test_a_python_tool_goes_into_the_requirements_pinned_like_the_file() -> None:
+    view = RepoView({"requirements.txt": "pytest==8.3.4\n", "src/app.py": ""})
+    (diagnosis,) = diagnose(view, ["bash: line 1: pyflakes: command not found"], CMD, resolve)
+    assert diagnosis.category == Category.DEPENDENCY and diagnosis.patch is not None
+    assert {c.path: c.content for c in diagnosis.patch.changes} == {"requirements.txt": "pytest==8.3.4\npyflakes==3.2.0\n"}
+    assert "pyflakes" in diagnosis.summary and diagnosis.evidence == ["bash: line 1: pyflakes: command not found"]
+
+
+def test_several_tools_named_after_their_distribution_or_not() -> None:
+    view = RepoView({"requirements-dev.txt": "pytest\n"})
+    lines = ["/bin/sh: 1: sphinx-build: not found", "sh: 1: tox: not found"]
+    (diagnosis,) = diagnose(view, lines, "pip install -r requirements-dev.txt && sphinx-build docs out; tox", resolve)
+    assert diagnosis.patch is not None
+    assert diagnosis.patch.changes[0].content == "pytest\nSphinx\ntox\n"
+
+
+@pytest.mark.parametrize(
+    ("files", "installed", "reason"),
+    [
+        ({"requirements.txt": "pytest\n"}, (), "`hadolint` is not installed where the build runs"),
+        ({"requirements.txt": "pyflakes\n"}, (), "already declared in requirements.txt: the install step may not run before it"),
+        ({"requirements.txt": "pytest\n"}, ("pyflakes",), "runs outside the environment it installs into"),
+        ({"setup.cfg": ""}, (), "no requirements source"),
+    ],
+    ids=["not-a-python-tool", "already-declared", "installed-elsewhere", "nowhere-to-declare"],
+)
+def test_what_cannot_be_declared_escalates_saying_why(files: dict[str, str], installed: tuple[str, ...], reason: str) -> None:
+    program = "hadolint" if reason.startswith("`hadolint`") else "pyflakes"
+    (diagnosis,) = diagnose(RepoView(files), [f"bash: line 1: {program}: command not found"], CMD, resolve, installed=installed)
+    assert diagnosis.patch is None and reason in str(diagnosis.escalate_reason)
+    assert diagnosis.category == (Category.ENVIRONMENT if program == "hadolint" else Category.DEPENDENCY)
+
+
+def test_docker_missing_in_the_build_points_at_the_local_sandbox() -> None:
+    (diagnosis,) = diagnose(RepoView({}), ["./build.sh: line 4: docker: command not found"], "./build.sh", None)
+    assert diagnosis.category == Category.ENVIRONMENT and "--sandbox local" in str(diagnosis.escalate_reason)
+
+
+def test_a_script_of_the_repository_is_not_a_missing_tool() -> None:
+    view = RepoView({"ci/lint": "#!/bin/sh\n", "requirements.txt": ""}, subdir="ci")
+    assert list(diagnose(view, ["bash: line 1: lint: command not found"], "lint", resolve)) == []
+
+
+def test_the_router_hands_a_missing_tool_to_the_specialist() -> None:
+    view = RepoView({"requirements.txt": "pytest==8.3.4\n"})
+    log = "Successfully installed pytest-8.3.4\nbash: line 1: pyflakes: command not found\n"
+    diagnosis = router.diagnose(view, log, CMD, resolve_import=lambda module: None, resolve_command=resolve)
+    assert diagnosis.specialist == "build-tools" and diagnosis.patch is not None
