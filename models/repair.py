@@ -185,13 +185,24 @@ class RepairResult(BaseModel):
     approver: str | None = None
     bisection: Bisection | None = None
 
+    def grounds(self) -> tuple[float | None, list[str]]:
+        """How sure the classification is and the lines it rests on: triage's, unless triage
+        could not tell and a specialist's diagnosis did (``bash: x: command not found``)."""
+        if self.triage is not None and self.triage.category != Category.UNKNOWN:
+            return self.triage.confidence, list(self.triage.evidence)
+        if self.classification not in (None, Category.UNKNOWN):
+            for attempt in reversed(self.attempts):
+                if attempt.diagnosis.category == self.classification:
+                    return attempt.diagnosis.confidence, list(attempt.diagnosis.evidence)
+        return (self.triage.confidence, list(self.triage.evidence)) if self.triage else (None, [])
+
     def to_json_contract(self) -> dict[str, object]:
         return {
             "workflow_id": self.workflow_id,
             "status": self.status.value,
             "classification": self.classification.value if self.classification else "none",
-            "confidence": self.triage.confidence if self.triage else None,
-            "evidence": list(self.triage.evidence) if self.triage else [],
+            "confidence": self.grounds()[0],
+            "evidence": self.grounds()[1],
             "branch": self.branch,
             "patch": self.patch.diff if self.patch else None,
             "attempts": self.spent.attempts,
