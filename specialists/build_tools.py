@@ -34,19 +34,27 @@ _NOT_FOUND = re.compile(
 )
 
 
+_TAIL = 20  # the last lines of the log where a missing program ended the build
+
 # The docker sandbox has no docker inside (greenline.runtime keeps builds that run it by name out).
 _DOCKER = ("docker", "docker-compose")
 _DOCKER_HINT = ", or, if it is Greenline's docker sandbox, repair with --sandbox local"
 
 
 def missing_programs(log_lines: list[str]) -> list[str]:
-    """Programs the build's shell could not find, in order of first appearance."""
+    """Programs the build's shell could not find near the end of its log, in order of first
+    appearance."""
     seen: dict[str, None] = {}
-    for line in log_lines:
-        match = _NOT_FOUND.match(line.strip())
-        if match:
-            seen.setdefault(match.group("a") or match.group("b"), None)
+    for match in _not_found(log_lines):
+        seen.setdefault(match.group("a") or match.group("b"), None)
     return list(seen)
+
+
+def _not_found(log_lines: list[str]) -> list[re.Match[str]]:
+    """The shell's "not found" lines among the last of the log: what ended the build (``a && b``
+    stops at the missing one; one missed long before, with ``a; b``, is not why it failed)."""
+    tail = [line.strip() for line in log_lines if line.strip()][-_TAIL:]
+    return [match for line in tail if (match := _NOT_FOUND.match(line))]
 
 
 def diagnose(
@@ -58,7 +66,7 @@ def diagnose(
     programs = [p for p in missing_programs(log_lines) if not view.exists(view.in_build_dir(p))]
     if not programs:
         return
-    evidence = [line.strip() for line in log_lines if _NOT_FOUND.match(line.strip())][:5]
+    evidence = [match.string for match in _not_found(log_lines)][:5]
     providers = {program: resolve(program) if resolve else None for program in programs}
     sources = requirements_sources(view, cmd)
     source = sources[0] if sources else None

@@ -36,6 +36,12 @@ def test_the_shells_words_for_a_missing_program(line: str, program: str) -> None
     assert missing_programs(["$ make lint", line, "make: *** [lint] Error 127"]) == [program]
 
 
+def test_a_program_missed_long_before_the_end_did_not_end_the_build() -> None:
+    log = ["bash: line 1: git-lfs: command not found", *(f"test_{i} PASSED" for i in range(30)), "FAILED test_x - KeyError: 'API_URL'"]
+    assert missing_programs(log) == []
+    assert missing_programs(log[:1] + log[-3:]) == ["git-lfs"]
+
+
 @pytest.mark.parametrize(
     "line",
     [
