@@ -62,6 +62,8 @@ async def measure(sandbox: SandboxKind, only: list[str] | None) -> list[dict[str
                 "wall_s": round(wall, 2), "build_s": round(result.spent.build_s, 2),
                 "other_activity_s": round(activity_s - result.spent.build_s, 2),
                 "temporal_s": round(wall - activity_s, 2),
+                # Why a repair did not end repaired (the Dockerfile examples in the docker sandbox, say).
+                "reason": "" if result.status.value == "repaired" else result.reason,
             })
     finally:
         await env.shutdown()
@@ -73,7 +75,8 @@ def table(rows: list[dict[str, object]]) -> str:
              "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         lines.append(f"| {r['example']} | {r['sandbox']} | {r['status']} | {r['attempts']} | {r['builds']} | {r['wall_s']} | {r['build_s']} | {r['other_activity_s']} | {r['temporal_s']} |")
-    return "\n".join(lines)
+    why = [f"- {r['example']} ({r['sandbox']}): {str(r['reason']).replace('|', '/')[:300]}" for r in rows if r.get("reason")]
+    return "\n".join(lines + (["", "Not repaired:", *why] if why else []))
 
 
 def main() -> None:
