@@ -43,7 +43,7 @@ def build_activities(settings: Settings) -> RepairActivities:
         store=ArtifactStore(settings.artifacts_dir),
         sandboxes={SandboxKind.LOCAL: LocalSandbox(), SandboxKind.DOCKER: DockerSandbox(image=settings.sandbox_image)},
         resolve_import=index.resolve_import,
-        resolve_command=index.resolve_command,
+        tools=index,
         release_history=index.release_history,
         requires_dist=index.requires_dist,
         apt_lookup=AptCache(),

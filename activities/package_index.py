@@ -46,6 +46,7 @@ class PackageIndex:
         self.timeout = timeout
         self._resolved: dict[str, Provider | None] = {}
         self._commands: dict[str, Provider | None] = {}
+        self._options: dict[str, Provider | None] = {}
         self._histories: dict[str, list[Release] | None] = {}
         self._requires: dict[tuple[str, Version | str], list[str] | None] = {}
         self._pages: dict[str, pypi_simple.ProjectPage | None] = {}
@@ -91,6 +92,27 @@ class PackageIndex:
             packages = list(page.packages)
             wheel = _best_wheel(packages)
             if wheel is None or program not in self._scripts(wheel):
+                continue
+            return Provider(distribution=page.project or candidate, latest_version=_latest(packages))
+        return None
+
+    def resolve_pytest_option(self, option: str) -> Provider | None:
+        """The pytest plugin that adds ``option`` (``--cov`` of pytest-cov): a project named
+        ``pytest-<option>`` or ``pytest-<its first word>`` whose newest wheel registers a pytest
+        plugin (a ``pytest11`` entry point) and whose code adds the option."""
+        if option not in self._options:
+            self._options[option] = self._resolve_pytest_option(option)
+        return self._options[option]
+
+    def _resolve_pytest_option(self, option: str) -> Provider | None:
+        name = option.lstrip("-")
+        for candidate in dict.fromkeys(canonicalize_name(f"pytest-{n}") for n in (name, re.split(r"[-_.]", name)[0]) if n):
+            page = self._page(candidate)
+            if page is None:
+                continue
+            packages = list(page.packages)
+            wheel = _best_wheel(packages)
+            if wheel is None or not self._adds_pytest_option(wheel, option):
                 continue
             return Provider(distribution=page.project or candidate, latest_version=_latest(packages))
         return None
@@ -184,6 +206,19 @@ class PackageIndex:
         with zipfile.ZipFile(data) as archive:
             return _script_names(archive)
 
+    def _adds_pytest_option(self, wheel: pypi_simple.DistributionPackage, option: str) -> bool:
+        data = self._download(wheel)
+        if data is None:
+            return False
+        with zipfile.ZipFile(data) as archive:
+            if "pytest11" not in _entry_points(archive):
+                return False
+            quoted = (f'"{option}"', f"'{option}'")
+            return any(
+                any(q in archive.read(name).decode(errors="replace") for q in quoted)
+                for name in archive.namelist() if name.endswith(".py")
+            )
+
     def _ships(self, wheel: pypi_simple.DistributionPackage, module: str) -> bool:
         data = self._download(wheel)
         if data is None:
@@ -192,20 +227,27 @@ class PackageIndex:
             return module in _top_level_names(archive.namelist(), archive)
 
 
+def _entry_points(archive: zipfile.ZipFile) -> dict[str, list[str]]:
+    """A wheel's entry points: group → names (``console_scripts``, ``pytest11``...)."""
+    groups: dict[str, list[str]] = {}
+    for name in archive.namelist():
+        if name.count("/") == 1 and name.endswith(".dist-info/entry_points.txt"):
+            parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
+            parser.optionxform = str  # type: ignore[assignment,method-assign]  # names are case-sensitive
+            parser.read_string(archive.read(name).decode(errors="replace"))
+            for section in parser.sections():
+                groups[section] = [key.strip() for key in parser[section]]
+    return groups
+
+
 def _script_names(archive: zipfile.ZipFile) -> set[str]:
     """The programs a wheel installs: its console and GUI entry points, and its data scripts."""
-    scripts: set[str] = set()
+    groups = _entry_points(archive)
+    scripts = set(groups.get("console_scripts", [])) | set(groups.get("gui_scripts", []))
     for name in archive.namelist():
         top, _, rest = name.partition("/")
         if top.endswith(".data") and rest.startswith("scripts/"):
             scripts.add(rest.removeprefix("scripts/"))
-        elif name.count("/") == 1 and name.endswith(".dist-info/entry_points.txt"):
-            parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
-            parser.optionxform = str  # type: ignore[assignment,method-assign]  # names are case-sensitive
-            parser.read_string(archive.read(name).decode(errors="replace"))
-            for section in ("console_scripts", "gui_scripts"):
-                if parser.has_section(section):
-                    scripts.update(key.strip() for key in parser[section])
     return scripts
 
 

@@ -39,7 +39,7 @@ from models import (
     WorkspaceInfo,
 )
 from specialists import guardrail, logs, pins, router, triage
-from specialists.build_tools import ResolveCommand
+from specialists.build_tools import ToolIndex
 from specialists.dockerfile import AptLookup, ListImageTags
 from specialists.policy import FILENAME as POLICY_FILE
 from specialists.policy import PolicyError, parse_policy
@@ -62,7 +62,7 @@ class RepairActivities:
         pip_cache: PipCache | None = None,
         release_history: ReleaseHistory | None = None,
         requires_dist: RequiresDist | None = None,
-        resolve_command: ResolveCommand | None = None,
+        tools: ToolIndex | None = None,
     ) -> None:
         self.store = store
         self.sandboxes = dict(sandboxes)
@@ -77,8 +77,8 @@ class RepairActivities:
         # upstream breaking releases escalate instead of being repaired.
         self.release_history = release_history
         self.requires_dist = requires_dist
-        # Without it, a Python tool the build runs and cannot find escalates instead of being declared.
-        self.resolve_command = resolve_command
+        # Without it, a Python tool or pytest plugin the build lacks escalates instead of being declared.
+        self.tools = tools
 
     def all(self) -> list[Callable[..., object]]:
         return [self.prepare_workspace, self.run_build, self.triage, self.diagnose, self.review_patch, self.verify_build, self.publish_fix]
@@ -173,7 +173,7 @@ class RepairActivities:
             log,
             request.cmd,
             resolve_import=self.resolve_import,
-            resolve_command=self.resolve_command,
+            tools=self.tools,
             tried_patch_ids=request.tried_patch_ids,
             tests=request.build.tests,
             apt_lookup=self.apt_lookup,

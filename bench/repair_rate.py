@@ -55,7 +55,7 @@ EXAMPLE_EXPECTATIONS = {
     "missing-dependency": ("repaired", "dependency"),
     "missing-env-var": ("repaired", "environment"),
     "dependency-then-env": ("repaired", "environment"),
-    "missing-lint-tool": ("repaired", "dependency"),
+    "missing-build-tools": ("repaired", "dependency"),
     "upstream-breaking-release": ("repaired", "dependency"),
     "resolver-conflict": ("repaired", "dependency"),
     "dependency-bisection": ("repaired", "dependency"),
@@ -164,7 +164,7 @@ def naive(scenario: Scenario, scratch: Path) -> dict[str, object]:
         if attempt == NAIVE_ATTEMPTS:
             break
         diagnosis = router.diagnose(
-            RepoView(files, "", patch), log.read_bytes(), scenario.cmd, resolve_import=index.resolve_import, resolve_command=index.resolve_command,
+            RepoView(files, "", patch), log.read_bytes(), scenario.cmd, resolve_import=index.resolve_import, tools=index,
             release_history=index.release_history, requires_dist=index.requires_dist, apt_lookup=AptCache(), list_image_tags=LocalImageTags(),
         )
         if diagnosis.patch is not None:

@@ -1,16 +1,20 @@
 """Build tools specialist: the build step runs a program that is not installed where it builds
-(``bash: line 1: black: command not found``, dash's ``sh: 1: tox: not found``).
+(``bash: line 1: black: command not found``, dash's ``sh: 1: tox: not found``), or passes
+pytest an option of a plugin it does not have (``pytest: error: unrecognized arguments:
+--cov=src``).
 
 A Python tool is the console script of a distribution on the package index (``black``,
-``tox``, ``sphinx-build`` of Sphinx): that distribution goes into the requirements the build
-installs, as a missing import's would. Any other program (``docker``, ``make``, ``node``)
-escalates, naming what is missing: it belongs to the build's image or machine, not to the
-repository."""
+``tox``, ``sphinx-build`` of Sphinx), a pytest option the addition of a plugin (``--cov`` of
+pytest-cov): that distribution goes into the requirements the build installs, as a missing
+import's would. Any other program (``docker``, ``make``, ``node``) escalates, naming what is
+missing: it belongs to the build's image or machine, not to the repository."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
+from typing import Protocol
 
 from packaging.utils import canonicalize_name
 
@@ -20,8 +24,16 @@ from specialists.repo_view import RepoView
 
 NAME = "build-tools"
 
-# Given a program's name, the distribution on the build's index whose console script it is.
-ResolveCommand = Callable[[str], Provider | None]
+
+class ToolIndex(Protocol):
+    """The package index, asked which distribution provides a tool or a plugin."""
+
+    def resolve_command(self, program: str) -> Provider | None:
+        """The distribution whose console script ``program`` is."""
+
+    def resolve_pytest_option(self, option: str) -> Provider | None:
+        """The pytest plugin that adds command-line option ``option`` (``--cov``)."""
+
 
 # bash ("bash: line 1: x: command not found", "./ci.sh: line 4: x: command not found"), dash and
 # busybox ("/bin/sh: 1: x: not found", "./ci.sh: 4: x: not found"), zsh ("zsh: command not
@@ -32,9 +44,12 @@ _NOT_FOUND = re.compile(
     r"^(?:\S+: (?:line \d+|\d+)|(?:\S*/)?(?:ba|da|k|z)?sh): (?P<a>[\w.+-]+): (?:command )?not found\s*$"
     r"|^(?:\S*/)?zsh: command not found: (?P<b>[\w.+-]+)\s*$"
 )
+# argparse's words ("pytest: error: unrecognized arguments: --cov=x"; run as ``python -m pytest``
+# the program may be "__main__.py"), under pytest's usage line ("usage: x [options] [file_or_dir]").
+_UNRECOGNISED = re.compile(r"^[^:]+: error: unrecognized arguments: (?P<args>.+)$")
+_PYTEST_USAGE = re.compile(r"usage: .*\[options\] \[file_or_dir\]")
 
-
-_TAIL = 20  # the last lines of the log where a missing program ended the build
+_TAIL = 20  # the last lines of the log, where what ended the build is
 
 # The docker sandbox has no docker inside (greenline.runtime keeps builds that run it by name out).
 _DOCKER = ("docker", "docker-compose")
@@ -51,59 +66,106 @@ def missing_programs(log_lines: list[str]) -> list[str]:
 
 
 def _not_found(log_lines: list[str]) -> list[re.Match[str]]:
-    """The shell's "not found" lines among the last of the log: what ended the build (``a && b``
-    stops at the missing one; one missed long before, with ``a; b``, is not why it failed)."""
-    tail = [line.strip() for line in log_lines if line.strip()][-_TAIL:]
-    return [match for line in tail if (match := _NOT_FOUND.match(line))]
+    return [match for line in _tail(log_lines) if (match := _NOT_FOUND.match(line))]
+
+
+def _tail(log_lines: list[str]) -> list[str]:
+    """The last lines of the log: what ended the build (``a && b`` stops at the missing tool;
+    one missed long before, with ``a; b``, is not why it failed)."""
+    return [line.strip() for line in log_lines if line.strip()][-_TAIL:]
+
+
+@dataclass(frozen=True)
+class _Need:
+    """Something the build lacks, the distribution that provides it (if the index has one), and
+    what to say when none does."""
+
+    what: str
+    provider: Provider | None
+    unprovided: str
+
+
+def missing_pytest_options(log_lines: list[str]) -> list[str]:
+    """Long options pytest refused near the end of the log (``--cov`` of ``--cov=src``): a
+    plugin that adds them is missing. Short ones (``-n``) name no plugin and are left out."""
+    seen: dict[str, None] = {}
+    for match in _unrecognised(log_lines):
+        for argument in match.group("args").split():
+            if argument.startswith("--") and len(argument) > 2:
+                seen.setdefault(argument.split("=", 1)[0], None)
+    return list(seen)
+
+
+def _unrecognised(log_lines: list[str]) -> list[re.Match[str]]:
+    tail = _tail(log_lines)
+    if not any(_PYTEST_USAGE.search(line) for line in tail):
+        return []
+    return [match for line in tail if (match := _UNRECOGNISED.match(line))]
 
 
 def diagnose(
-    view: RepoView, log_lines: list[str], cmd: str, resolve: ResolveCommand | None, installed: Collection[str] = ()
+    view: RepoView, log_lines: list[str], cmd: str, tools: ToolIndex | None, installed: Collection[str] = ()
 ) -> Iterator[Diagnosis]:
-    """A patch that declares the distributions of missing Python tools, or an escalation that
-    names the programs the build's environment lacks. ``installed``: canonical names of what
-    the failing build installed (its ``pip freeze``)."""
-    programs = [p for p in missing_programs(log_lines) if not view.exists(view.in_build_dir(p))]
-    if not programs:
+    """A patch that declares the distributions of missing Python tools and pytest plugins, or an
+    escalation that names what the build's environment lacks. ``installed``: canonical names of
+    what the failing build installed (its ``pip freeze``)."""
+    needs = [
+        _Need(
+            f"`{program}`", tools.resolve_command(program) if tools else None,
+            f"`{program}` is not installed where the build runs, and no distribution on the package index has it as a "
+            "console script: install it in the build's image or machine" + (_DOCKER_HINT if program in _DOCKER else ""),
+        )
+        for program in missing_programs(log_lines)
+        if not view.exists(view.in_build_dir(program))
+    ]
+    needs += [
+        _Need(
+            f"pytest's `{option}`", tools.resolve_pytest_option(option) if tools else None,
+            f"pytest does not know `{option}`, and no pytest plugin on the package index named after it adds it: "
+            "declare the plugin that does",
+        )
+        for option in missing_pytest_options(log_lines)
+    ]
+    if not needs:
         return
-    evidence = [match.string for match in _not_found(log_lines)][:5]
-    providers = {program: resolve(program) if resolve else None for program in programs}
+    evidence = [match.string for match in _not_found(log_lines) + _unrecognised(log_lines)][:5]
     sources = requirements_sources(view, cmd)
     source = sources[0] if sources else None
     text = (view.read(source) or "") if source else ""
     present = declared(source, text) if source else set()
     additions: list[str] = []
     problems: list[str] = []
-    for program, provider in providers.items():
+    for need in needs:
+        provider = need.provider
         if provider is None:
-            problems.append(
-                f"`{program}` is not installed where the build runs, and no distribution on the package index has it as a "
-                "console script: install it in the build's image or machine" + (_DOCKER_HINT if program in _DOCKER else "")
-            )
+            problems.append(need.unprovided)
         elif canonicalize_name(provider.distribution) in installed:
-            problems.append(f"the build installed {provider.distribution}, whose script `{program}` is, yet does not find it: it runs outside the environment it installs into")
+            problems.append(
+                f"the build installed {provider.distribution}, which provides {need.what}, yet does not find it: the tool runs "
+                "outside the environment it installs into, or the plugin is disabled"
+            )
         elif source is None:
-            problems.append(f"`{program}` comes with {provider.distribution}, but the repository has no requirements source to declare it in")
+            problems.append(f"{need.what} comes with {provider.distribution}, but the repository has no requirements source to declare it in")
         elif canonicalize_name(provider.distribution) in present:
-            problems.append(f"`{program}` comes with {provider.distribution}, already declared in {source}: the install step may not run before it")
-        else:
-            additions.append(requirement_for(provider, text))
-    names = ", ".join(f"`{p}`" for p in programs)
+            problems.append(f"{need.what} comes with {provider.distribution}, already declared in {source}: the install step may not run before it")
+        elif (line := requirement_for(provider, text)) not in additions:
+            additions.append(line)
+    whats = ", ".join(need.what for need in needs)
     if additions and source is not None:
         yield Diagnosis(
             category=Category.DEPENDENCY,
             specialist=NAME,
-            summary=f"add {', '.join(additions)} to {source} (the build runs {names}, its console script{'s' if len(additions) > 1 else ''})",
+            summary=f"add {', '.join(additions)} to {source} (the build needs {whats})",
             evidence=evidence,
             confidence=0.85,
             patch=declare(view, source, text, additions),
         )
         return
-    python_tool = any(provider is not None for provider in providers.values())
+    python_tool = any(need.provider is not None or need.what.startswith("pytest's") for need in needs)
     yield Diagnosis(
         category=Category.DEPENDENCY if python_tool else Category.ENVIRONMENT,
         specialist=NAME,
-        summary=f"the build runs {names}, which {'is' if len(programs) == 1 else 'are'} not installed where it builds",
+        summary=f"the build needs {whats}, not installed where it builds",
         evidence=evidence,
         confidence=0.7,
         escalate_reason="; ".join(problems),

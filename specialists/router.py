@@ -8,7 +8,7 @@ from itertools import chain
 
 from models import Category, Diagnosis, TestReport
 from specialists import build_tools, config_files, dockerfile, env_config, logic, python_deps, resolver_conflict, upstream_release
-from specialists.build_tools import ResolveCommand
+from specialists.build_tools import ToolIndex
 from specialists.dockerfile import AptLookup, ListImageTags
 from specialists.logs import clean, error_lines
 from specialists.python_deps import ResolveImport
@@ -22,7 +22,7 @@ def diagnose(
     cmd: str,
     *,
     resolve_import: ResolveImport,
-    resolve_command: ResolveCommand | None = None,
+    tools: ToolIndex | None = None,
     tried_patch_ids: Iterable[str] = (),
     tests: TestReport | None = None,
     apt_lookup: AptLookup | None = None,
@@ -50,7 +50,7 @@ def diagnose(
     # Lazily: a specialist further down (and its index lookups) runs only when needed.
     candidates = chain(
         python_deps.diagnose(view, lines, cmd, resolve_import, installed=parse_freeze(environment).keys()),
-        build_tools.diagnose(view, lines, cmd, resolve_command, installed=parse_freeze(environment).keys()),
+        build_tools.diagnose(view, lines, cmd, tools, installed=parse_freeze(environment).keys()),
         *drift,
         env_config.diagnose(view, lines, cmd),
         config_files.diagnose(view, lines),

@@ -28,14 +28,20 @@ def metadata(project: str, version: str, requires: list[str] = ()) -> str:  # ty
 def build_wheel(
     project: str, version: str, modules: list[str], requires: list[str] = (),  # type: ignore[assignment]
     console_scripts: dict[str, str] | None = None, data_scripts: list[str] = (),  # type: ignore[assignment]
+    pytest_plugin: tuple[str, str] | None = None,
 ) -> tuple[str, bytes]:
     """A minimal but well-formed pure-Python wheel shipping ``modules`` (packages), with the
-    console scripts (name → entry point) and ``.data/scripts`` it declares."""
+    console scripts (name → entry point) and ``.data/scripts`` it declares, and a pytest plugin
+    (its module and the code of its ``plugin.py``)."""
     stem = f"{re.sub(r'[-_.]+', '_', project)}-{version}"
     info = f"{stem}.dist-info"
     files = {f"{m}/__init__.py": f"NAME = {m!r}\n" for m in modules}
-    if console_scripts:
-        files[f"{info}/entry_points.txt"] = "[console_scripts]\n" + "".join(f"{k} = {v}\n" for k, v in console_scripts.items())
+    if console_scripts or pytest_plugin:
+        files[f"{info}/entry_points.txt"] = "[console_scripts]\n" + "".join(f"{k} = {v}\n" for k, v in (console_scripts or {}).items())
+    if pytest_plugin:
+        module, code = pytest_plugin
+        files[f"{info}/entry_points.txt"] += f"\n[pytest11]\n{module} = {module}.plugin\n"
+        files[f"{module}/plugin.py"] = code
     for script in data_scripts:
         files[f"{stem}.data/scripts/{script}"] = "#!python\nprint('hi')\n"
     files[f"{info}/METADATA"] = metadata(project, version, requires)
@@ -73,8 +79,9 @@ class SimpleIndex:
         self, project: str, version: str, modules: list[str], *, yanked: bool = False,
         requires: list[str] = (), uploaded: str | None = None, requires_python: str | None = None,  # type: ignore[assignment]
         console_scripts: dict[str, str] | None = None, data_scripts: list[str] = (),  # type: ignore[assignment]
+        pytest_plugin: tuple[str, str] | None = None,
     ) -> None:
-        filename, data = build_wheel(project, version, modules, requires, console_scripts, data_scripts)
+        filename, data = build_wheel(project, version, modules, requires, console_scripts, data_scripts, pytest_plugin)
         self.projects.setdefault(_normal(project), []).append((filename, yanked))
         self.blobs[filename] = data
         self.metadata_files[filename] = metadata(project, version, requires)
@@ -274,3 +281,24 @@ def test_a_namesake_without_the_script_is_not_the_program(index: SimpleIndex, cl
     assert client.resolve_command("nosuchprogram") is None
     asked = len(index.requests)
     assert client.resolve_command("dockerish") is None and len(index.requests) == asked  # the answer is kept
+
+
+ADDOPTION = """def pytest_addoption(parser):
+    group = parser.getgroup("flakes")
+    group.addoption("--flakes-strict", action="store_true")
+    group.addoption('--flakes', action="store_true")
+"""
+
+
+def test_a_pytest_option_resolves_to_the_plugin_that_adds_it(index: SimpleIndex, client: PackageIndex) -> None:
+    index.add("pytest-flakes", "4.0.5", ["pytest_flakes"], pytest_plugin=("pytest_flakes", ADDOPTION))
+    assert client.resolve_pytest_option("--flakes") == Provider(distribution="pytest-flakes", latest_version="4.0.5")
+    # An option of several words: the plugin is named after its first.
+    assert client.resolve_pytest_option("--flakes-strict") == Provider(distribution="pytest-flakes", latest_version="4.0.5")
+
+
+def test_a_namesake_that_is_no_plugin_or_lacks_the_option_is_not_taken(index: SimpleIndex, client: PackageIndex) -> None:
+    index.add("pytest-lint", "1.0", ["pytest_lint"], pytest_plugin=("pytest_lint", 'def pytest_addoption(parser):\n    parser.addoption("--lint-all")\n'))
+    index.add("pytest-shout", "1.0", ["pytest_shout"])  # no pytest11 entry point: not a plugin
+    assert client.resolve_pytest_option("--lint") is None  # the plugin adds --lint-all, not --lint
+    assert client.resolve_pytest_option("--shout") is None

@@ -24,7 +24,7 @@ EXAMPLES = ROOT / "examples"
 EXAMPLE_COMMANDS = {
     "missing-dependency": "pip install -q -r requirements.txt && python -m pytest -q",
     "missing-env-var": "set -a && . ./ci.env && set +a && pip install -q -r requirements.txt && python -m pytest -q",
-    "missing-lint-tool": "pip install -q -r requirements.txt && pyflakes shipping && python -m pytest -q",
+    "missing-build-tools": "pip install -q -r requirements.txt && pyflakes shipping && python -m pytest -q --cov=shipping",
     "dependency-then-env": "pip install -q -r requirements.txt && touch .env && set -a && . ./.env && set +a && python -m pytest -q",
     "dockerfile-moved-file": "docker build -q -t greenline-example-moved-file . && docker run --rm greenline-example-moved-file",
     "dockerfile-pep668": "docker build -q -t greenline-example-pep668 . && docker run --rm greenline-example-pep668",

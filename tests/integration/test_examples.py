@@ -16,7 +16,7 @@ EXPECTED = {
     "missing-dependency": (Category.DEPENDENCY, 1, {"requirements.txt"}),
     "missing-env-var": (Category.ENVIRONMENT, 1, {"ci.env"}),
     "dependency-then-env": (Category.ENVIRONMENT, 2, {"requirements.txt", ".env"}),
-    "missing-lint-tool": (Category.DEPENDENCY, 1, {"requirements.txt"}),
+    "missing-build-tools": (Category.DEPENDENCY, 2, {"requirements.txt"}),
 }
 
 SANDBOXES = [

@@ -6,16 +6,26 @@ import pytest
 
 from models import Category
 from specialists import router
-from specialists.build_tools import diagnose, missing_programs
+from specialists.build_tools import diagnose, missing_programs, missing_pytest_options
 from specialists.python_deps import Provider
 from specialists.repo_view import RepoView
 
 INDEX = {"pyflakes": Provider("pyflakes", "3.2.0"), "sphinx-build": Provider("Sphinx", "8.1.3"), "tox": Provider("tox", None)}
+PLUGINS = {"--cov": Provider("pytest-cov", "6.0.0"), "--cov-report": Provider("pytest-cov", "6.0.0")}
 CMD = "pip install -q -r requirements.txt && pyflakes src && python -m pytest -q"
 
 
-def resolve(program: str) -> Provider | None:
-    return INDEX.get(program)
+class Tools:
+    """The package index's answers, as a dict."""
+
+    def resolve_command(self, program: str) -> Provider | None:
+        return INDEX.get(program)
+
+    def resolve_pytest_option(self, option: str) -> Provider | None:
+        return PLUGINS.get(option)
+
+
+TOOLS = Tools()
 
 
 @pytest.mark.parametrize(
@@ -57,7 +67,7 @@ def test_other_not_found_lines_are_not_missing_programs(line: str) -> None:
 
 def test_a_python_tool_goes_into_the_requirements_pinned_like_the_file() -> None:
     view = RepoView({"requirements.txt": "pytest==8.3.4\n", "src/app.py": ""})
-    (diagnosis,) = diagnose(view, ["bash: line 1: pyflakes: command not found"], CMD, resolve)
+    (diagnosis,) = diagnose(view, ["bash: line 1: pyflakes: command not found"], CMD, TOOLS)
     assert diagnosis.category == Category.DEPENDENCY and diagnosis.patch is not None
     assert {c.path: c.content for c in diagnosis.patch.changes} == {"requirements.txt": "pytest==8.3.4\npyflakes==3.2.0\n"}
     assert "pyflakes" in diagnosis.summary and diagnosis.evidence == ["bash: line 1: pyflakes: command not found"]
@@ -66,7 +76,7 @@ def test_a_python_tool_goes_into_the_requirements_pinned_like_the_file() -> None
 def test_several_tools_named_after_their_distribution_or_not() -> None:
     view = RepoView({"requirements-dev.txt": "pytest\n"})
     lines = ["/bin/sh: 1: sphinx-build: not found", "sh: 1: tox: not found"]
-    (diagnosis,) = diagnose(view, lines, "pip install -r requirements-dev.txt && sphinx-build docs out; tox", resolve)
+    (diagnosis,) = diagnose(view, lines, "pip install -r requirements-dev.txt && sphinx-build docs out; tox", TOOLS)
     assert diagnosis.patch is not None
     assert diagnosis.patch.changes[0].content == "pytest\nSphinx\ntox\n"
 
@@ -83,7 +93,7 @@ def test_several_tools_named_after_their_distribution_or_not() -> None:
 )
 def test_what_cannot_be_declared_escalates_saying_why(files: dict[str, str], installed: tuple[str, ...], reason: str) -> None:
     program = "hadolint" if reason.startswith("`hadolint`") else "pyflakes"
-    (diagnosis,) = diagnose(RepoView(files), [f"bash: line 1: {program}: command not found"], CMD, resolve, installed=installed)
+    (diagnosis,) = diagnose(RepoView(files), [f"bash: line 1: {program}: command not found"], CMD, TOOLS, installed=installed)
     assert diagnosis.patch is None and reason in str(diagnosis.escalate_reason)
     assert diagnosis.category == (Category.ENVIRONMENT if program == "hadolint" else Category.DEPENDENCY)
 
@@ -95,11 +105,39 @@ def test_docker_missing_in_the_build_points_at_the_local_sandbox() -> None:
 
 def test_a_script_of_the_repository_is_not_a_missing_tool() -> None:
     view = RepoView({"ci/lint": "#!/bin/sh\n", "requirements.txt": ""}, subdir="ci")
-    assert list(diagnose(view, ["bash: line 1: lint: command not found"], "lint", resolve)) == []
+    assert list(diagnose(view, ["bash: line 1: lint: command not found"], "lint", TOOLS)) == []
 
 
 def test_the_router_hands_a_missing_tool_to_the_specialist() -> None:
     view = RepoView({"requirements.txt": "pytest==8.3.4\n"})
     log = "Successfully installed pytest-8.3.4\nbash: line 1: pyflakes: command not found\n"
-    diagnosis = router.diagnose(view, log, CMD, resolve_import=lambda module: None, resolve_command=resolve)
+    diagnosis = router.diagnose(view, log, CMD, resolve_import=lambda module: None, tools=TOOLS)
     assert diagnosis.specialist == "build-tools" and diagnosis.patch is not None
+
+
+PYTEST_USAGE = [
+    "ERROR: usage: python -m pytest [options] [file_or_dir] [file_or_dir] [...]",
+    "python -m pytest: error: unrecognized arguments: --cov=shipping --cov-report=term-missing -n 2",
+    "  inifile: /build/pytest.ini",
+    "  rootdir: /build",
+]
+
+
+def test_options_pytest_refused_name_the_plugin_to_declare() -> None:
+    assert missing_pytest_options(PYTEST_USAGE) == ["--cov", "--cov-report"]  # "-n" names no plugin
+    usage = "ERROR: usage: __main__.py [options] [file_or_dir] [file_or_dir] [...]"
+    assert missing_pytest_options([usage, "__main__.py: error: unrecognized arguments: --timeout=30"]) == ["--timeout"]
+    # argparse's words from another program are not pytest's.
+    assert missing_pytest_options(["usage: deploy [-h] target", "deploy: error: unrecognized arguments: --cov"]) == []
+    view = RepoView({"requirements.txt": "pytest==8.3.4\n"})
+    (diagnosis,) = diagnose(view, PYTEST_USAGE, "pip install -r requirements.txt && python -m pytest --cov=shipping", TOOLS)
+    assert diagnosis.category == Category.DEPENDENCY and diagnosis.patch is not None
+    assert diagnosis.patch.changes[0].content == "pytest==8.3.4\npytest-cov==6.0.0\n"  # once, for both options
+    assert diagnosis.evidence == PYTEST_USAGE[1:2]
+
+
+def test_an_option_no_plugin_on_the_index_adds_escalates() -> None:
+    lines = ["usage: pytest [options] [file_or_dir] [file_or_dir] [...]", "pytest: error: unrecognized arguments: --reruns=3"]
+    (diagnosis,) = diagnose(RepoView({"requirements.txt": "pytest\n"}), lines, "pytest --reruns=3", TOOLS)
+    assert diagnosis.patch is None and diagnosis.category == Category.DEPENDENCY
+    assert "pytest does not know `--reruns`" in str(diagnosis.escalate_reason)
