@@ -19,7 +19,7 @@ import dataclasses
 import io
 import re
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from email.parser import HeaderParser
 from importlib import metadata
@@ -63,58 +63,38 @@ class PackageIndex:
         return self._resolved[module]
 
     def _resolve(self, module: str) -> Provider | None:
-        for candidate in self._candidates(module):
-            page = self._page(candidate)
-            if page is None:
-                continue
-            packages = list(page.packages)
-            wheel = _best_wheel(packages)
-            if wheel is None or not self._ships(wheel, module):
-                continue
-            return Provider(distribution=page.project or candidate, latest_version=_latest(packages))
-        return None
+        return self._first_provider(self._candidates(module), lambda wheel: self._ships(wheel, module))
 
     def resolve_command(self, program: str) -> Provider | None:
         """The distribution whose console script ``program`` is (``black``, Sphinx's
         ``sphinx-build``): a project named like it, or like its first word, whose newest wheel
         declares the script (never the namesake alone: PyPI's ``docker`` is not the CLI)."""
         if program not in self._commands:
-            self._commands[program] = self._resolve_command(program)
+            names = [ep.dist.name for ep in metadata.entry_points(group="console_scripts", name=program) if ep.dist is not None]
+            names += [program, re.split(r"[-_.]", program)[0]]
+            self._commands[program] = self._first_provider(names, lambda wheel: program in self._scripts(wheel))
         return self._commands[program]
-
-    def _resolve_command(self, program: str) -> Provider | None:
-        names = [ep.dist.name for ep in metadata.entry_points(group="console_scripts", name=program) if ep.dist is not None]
-        names += [program, re.split(r"[-_.]", program)[0]]
-        for candidate in dict.fromkeys(canonicalize_name(n) for n in names if n):
-            page = self._page(candidate)
-            if page is None:
-                continue
-            packages = list(page.packages)
-            wheel = _best_wheel(packages)
-            if wheel is None or program not in self._scripts(wheel):
-                continue
-            return Provider(distribution=page.project or candidate, latest_version=_latest(packages))
-        return None
 
     def resolve_pytest_option(self, option: str) -> Provider | None:
         """The pytest plugin that adds ``option`` (``--cov`` of pytest-cov): a project named
         ``pytest-<option>`` or ``pytest-<its first word>`` whose newest wheel registers a pytest
         plugin (a ``pytest11`` entry point) and whose code adds the option."""
         if option not in self._options:
-            self._options[option] = self._resolve_pytest_option(option)
+            name = option.lstrip("-")
+            names = [f"pytest-{name}", f"pytest-{re.split(r'[-_.]', name)[0]}"]
+            self._options[option] = self._first_provider(names, lambda wheel: self._adds_pytest_option(wheel, option))
         return self._options[option]
 
-    def _resolve_pytest_option(self, option: str) -> Provider | None:
-        name = option.lstrip("-")
-        for candidate in dict.fromkeys(canonicalize_name(f"pytest-{n}") for n in (name, re.split(r"[-_.]", name)[0]) if n):
+    def _first_provider(self, names: Iterable[str], accepts: Callable[[pypi_simple.DistributionPackage], bool]) -> Provider | None:
+        """The first of the projects ``names`` on the index whose newest stable wheel ``accepts``."""
+        for candidate in dict.fromkeys(canonicalize_name(name) for name in names if name):
             page = self._page(candidate)
             if page is None:
                 continue
             packages = list(page.packages)
             wheel = _best_wheel(packages)
-            if wheel is None or not self._adds_pytest_option(wheel, option):
-                continue
-            return Provider(distribution=page.project or candidate, latest_version=_latest(packages))
+            if wheel is not None and accepts(wheel):
+                return Provider(distribution=page.project or candidate, latest_version=_latest(packages))
         return None
 
     def release_history(self, project: str) -> list[Release] | None:
