@@ -47,6 +47,7 @@ class PackageIndex:
         self._resolved: dict[str, Provider | None] = {}
         self._commands: dict[str, Provider | None] = {}
         self._options: dict[str, Provider | None] = {}
+        self._last_wheel: tuple[str, io.BytesIO | None] | None = None
         self._histories: dict[str, list[Release] | None] = {}
         self._requires: dict[tuple[str, Version | str], list[str] | None] = {}
         self._pages: dict[str, pypi_simple.ProjectPage | None] = {}
@@ -170,6 +171,15 @@ class PackageIndex:
         return self._pages[key]
 
     def _download(self, wheel: pypi_simple.DistributionPackage) -> io.BytesIO | None:
+        # The same wheel is often asked about twice in a row (--cov, then --cov-report of
+        # pytest-cov): the last one is kept.
+        if self._last_wheel is not None and self._last_wheel[0] == wheel.url:
+            return self._last_wheel[1]
+        data = self._fetch(wheel)
+        self._last_wheel = (wheel.url, data)
+        return data
+
+    def _fetch(self, wheel: pypi_simple.DistributionPackage) -> io.BytesIO | None:
         response = self._client.s.get(wheel.url, timeout=self.timeout * 3, stream=True)
         response.raise_for_status()
         data = io.BytesIO()

@@ -197,12 +197,13 @@ class RepairResult(BaseModel):
         return (self.triage.confidence, list(self.triage.evidence)) if self.triage else (None, [])
 
     def to_json_contract(self) -> dict[str, object]:
+        confidence, evidence = self.grounds()
         return {
             "workflow_id": self.workflow_id,
             "status": self.status.value,
             "classification": self.classification.value if self.classification else "none",
-            "confidence": self.grounds()[0],
-            "evidence": self.grounds()[1],
+            "confidence": confidence,
+            "evidence": evidence,
             "branch": self.branch,
             "patch": self.patch.diff if self.patch else None,
             "attempts": self.spent.attempts,

@@ -83,6 +83,8 @@ class _Need:
     what: str
     provider: Provider | None
     unprovided: str
+    # A program no distribution provides belongs to the machine; a pytest option is a plugin's.
+    category: Category
 
 
 def missing_pytest_options(log_lines: list[str]) -> list[str]:
@@ -114,6 +116,7 @@ def diagnose(
             f"`{program}`", tools.resolve_command(program) if tools else None,
             f"`{program}` is not installed where the build runs, and no distribution on the package index has it as a "
             "console script: install it in the build's image or machine" + (_DOCKER_HINT if program in _DOCKER else ""),
+            Category.ENVIRONMENT,
         )
         for program in missing_programs(log_lines)
         if not view.exists(view.in_build_dir(program))
@@ -123,6 +126,7 @@ def diagnose(
             f"pytest's `{option}`", tools.resolve_pytest_option(option) if tools else None,
             f"pytest does not know `{option}`, and no pytest plugin on the package index named after it adds it: "
             "declare the plugin that does",
+            Category.DEPENDENCY,
         )
         for option in missing_pytest_options(log_lines)
     ]
@@ -161,7 +165,7 @@ def diagnose(
             patch=declare(view, source, text, additions),
         )
         return
-    python_tool = any(need.provider is not None or need.what.startswith("pytest's") for need in needs)
+    python_tool = any(need.provider is not None or need.category == Category.DEPENDENCY for need in needs)
     yield Diagnosis(
         category=Category.DEPENDENCY if python_tool else Category.ENVIRONMENT,
         specialist=NAME,

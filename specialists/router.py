@@ -47,10 +47,11 @@ def diagnose(
                 environment=environment, known_good_env=known_good_env,
             ),
         ]
+    installed = parse_freeze(environment).keys()
     # Lazily: a specialist further down (and its index lookups) runs only when needed.
     candidates = chain(
-        python_deps.diagnose(view, lines, cmd, resolve_import, installed=parse_freeze(environment).keys()),
-        build_tools.diagnose(view, lines, cmd, tools, installed=parse_freeze(environment).keys()),
+        python_deps.diagnose(view, lines, cmd, resolve_import, installed=installed),
+        build_tools.diagnose(view, lines, cmd, tools, installed=installed),
         *drift,
         env_config.diagnose(view, lines, cmd),
         config_files.diagnose(view, lines),

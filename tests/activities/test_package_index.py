@@ -295,6 +295,8 @@ def test_a_pytest_option_resolves_to_the_plugin_that_adds_it(index: SimpleIndex,
     assert client.resolve_pytest_option("--flakes") == Provider(distribution="pytest-flakes", latest_version="4.0.5")
     # An option of several words: the plugin is named after its first.
     assert client.resolve_pytest_option("--flakes-strict") == Provider(distribution="pytest-flakes", latest_version="4.0.5")
+    # One download of the plugin's wheel for both questions.
+    assert sum(path.startswith("/files/pytest_flakes-") and not path.endswith(".metadata") for path in index.requests) == 1
 
 
 def test_a_namesake_that_is_no_plugin_or_lacks_the_option_is_not_taken(index: SimpleIndex, client: PackageIndex) -> None:
