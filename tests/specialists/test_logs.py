@@ -658,3 +658,30 @@ def test_the_logchunks_bench_reports_the_targets_it_misses() -> None:
     assert missed_targets(summary(0.90, 0.86)) == []
     assert missed_targets(summary(0.894, 0.837)) == ["logs at recall >= 0.8 at 4 KB 83.7% < 85%"]
     assert len(missed_targets(summary(0.80, 0.70))) == 2
+
+
+def test_the_logchunks_bench_reports_the_strict_figures_next_to_the_targets_it_meets() -> None:
+    from bench.logchunks import targets_met
+
+    every = {"half": "all", "ours_4096_mean": 0.915, "ours_4096_good": 0.871, "ours_strict_4096_mean": 0.894, "ours_strict_4096_good": 0.837}
+    said = targets_met([every])
+    assert "mean 0.915, 87.1% of logs" in said and "Strict (whole lines only): mean 0.894, 83.7% of logs" in said
+
+
+def test_the_logchunks_recall_counts_a_line_the_label_cut_only_with_the_line_it_was_cut_from() -> None:
+    # LogChunks labels are ranges of characters: this one starts inside "--- FAIL: TestSum (0.01s)"
+    # and ends inside "FAIL\tgithub.com/x/y\t0.02s".
+    from bench.logchunks import Chunk, recall
+
+    log = ["=== RUN   TestSum", "--- FAIL: TestSum (0.01s)", "    sum_test.go:9: got 3, want 4", "FAIL\tgithub.com/x/y\t0.02s", "exit 1"]
+    row = {"failure_chunk": "FAIL: TestSum (0.01s)\n    sum_test.go:9: got 3, want 4\nFAIL\tgithub.com", "chunk_start_line": 2, "chunk_end_line": 4}
+    chunk = Chunk.of(row, log)
+    assert chunk.lines == ["FAIL: TestSum (0.01s)", "sum_test.go:9: got 3, want 4", "FAIL\tgithub.com"]
+    assert recall(chunk, "\n".join(log[1:4])) == 1.0
+    assert recall(chunk, "\n".join(log[1:4]), strict=True) == 1 / 3  # only the middle line is whole
+    # The fragment ending another line, or starting one, is not the line it was cut from.
+    assert recall(chunk, "x --- FAIL: TestSum (0.01s)\nsum_test.go:9: got 3, want 4\nFAIL\tgithub.com/z") == 1 / 3
+    # A label that starts at the beginning of a line: its first line must be whole.
+    whole = Chunk.of({**row, "failure_chunk": "\n    sum_test.go:9: got 3, want 4"}, log)
+    assert whole.first_cut_from is None and whole.last_cut_from is None
+    assert recall(whole, "sum_test.go:9: got 3, want 4 and more") == 0.0
