@@ -187,7 +187,7 @@ def _repair_request(path: Path, cmd: str, sandbox: SandboxChoice, auto_approve: 
         frozen = known_good_env.read_text()
     if approval_timeout <= 0 or build_timeout <= 0 or max_minutes <= 0:
         raise BadInput("--approval-timeout, --build-timeout and --max-minutes must be positive")
-    kind, why_local = runtime.resolve_sandbox(SandboxKind(sandbox.value), cmd)
+    kind, why_local = runtime.resolve_sandbox(SandboxKind(sandbox.value), cmd, root / subdir)
     if why_local:
         err.print(f"sandbox: local ({why_local})")
     return RepairRequest(

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import re
-import shlex
 import signal
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -25,6 +22,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities import git
 from activities.sandbox.docker import remove_workflow_containers
+from greenline.build_step import runs_docker
 from greenline.client import connect
 from greenline.devserver import DevServer
 from greenline.errors import BadInput, GreenlineError, SandboxUnavailable, ServerUnavailable
@@ -59,12 +57,13 @@ def locate_repository(path: Path) -> tuple[Path, str]:
     return root, "" if subdir == "." else subdir
 
 
-def resolve_sandbox(kind: SandboxKind, cmd: str, settings: Settings | None = None) -> tuple[SandboxKind, str | None]:
-    """The sandbox the build runs in and, when ``auto`` did not pick docker, why not."""
+def resolve_sandbox(kind: SandboxKind, cmd: str, workdir: Path | None = None, settings: Settings | None = None) -> tuple[SandboxKind, str | None]:
+    """The sandbox the build runs in and, when ``auto`` did not pick docker, why not. ``workdir``:
+    where the build step runs, whose scripts and Makefile it may run docker from."""
     settings = settings or Settings()
     if kind == SandboxKind.LOCAL:
         return kind, None
-    if runs_docker(cmd):
+    if runs_docker(cmd, workdir):
         if kind == SandboxKind.DOCKER:
             raise SandboxUnavailable(
                 "--sandbox docker: the build step runs docker, which the docker sandbox cannot (no daemon inside it, and "
@@ -75,34 +74,6 @@ def resolve_sandbox(kind: SandboxKind, cmd: str, settings: Settings | None = Non
     if kind == SandboxKind.DOCKER and problem:
         raise SandboxUnavailable(f"--sandbox docker: {problem}")
     return (SandboxKind.LOCAL, problem) if problem else (SandboxKind.DOCKER, None)
-
-
-# Words that may stand before the program a shell command runs.
-_PREFIXES = {"sudo", "env", "time", "exec", "nohup", "command", "nice", "timeout", "xargs"}
-_DURATION = re.compile(r"\d+(?:\.\d+)?[smhd]?")  # timeout 60s docker ...
-
-
-def runs_docker(cmd: str) -> bool:
-    """Whether the build step itself runs the docker CLI (``docker build``, ``docker compose``,
-    ``docker-compose``): the first word of any of its commands, past ``VAR=x`` and ``sudo``-like
-    prefixes. A script that runs docker inside is not seen."""
-    lexer = shlex.shlex(cmd, posix=True, punctuation_chars=True)
-    lexer.whitespace_split = True
-    try:
-        tokens = list(lexer)
-    except ValueError:  # unbalanced quotes: bash will say so
-        return False
-    expect_program = True
-    for token in tokens:
-        if token and set(token) <= set("&|;()"):
-            expect_program = True
-        elif expect_program:
-            if token.startswith("-") or "=" in token or token in _PREFIXES or _DURATION.fullmatch(token):
-                continue
-            if os.path.basename(token) in ("docker", "docker-compose"):
-                return True
-            expect_program = False
-    return False
 
 
 def check_llm_engine(settings: Settings | None = None) -> None:

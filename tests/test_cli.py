@@ -119,23 +119,6 @@ def test_docker_sandbox_without_a_daemon_is_refused(tmp_path: Path) -> None:
     assert "docker daemon does not answer" in proc.stderr and "--sandbox local" in proc.stderr
 
 
-@pytest.mark.parametrize(
-    ("cmd", "runs"),
-    [
-        ("docker build -t app . && docker run --rm app", True),
-        ("pip install -r requirements.txt && DOCKER_BUILDKIT=0 sudo -E /usr/bin/docker build .", True),
-        ("make lint; timeout 60s docker-compose up --abort-on-container-exit", True),
-        ("(cd app && docker compose run tests) | tee log", True),
-        ("pip install -r requirements.txt && python -m pytest -q", False),
-        ("echo docker build && grep -r docker .", False),  # a word, not the program run
-        ("python build_docker_image.py", False),
-        ("echo 'unbalanced", False),
-    ],
-)
-def test_which_build_steps_run_docker(cmd: str, runs: bool) -> None:
-    assert runtime.runs_docker(cmd) is runs
-
-
 def test_a_build_that_runs_docker_is_not_sent_to_the_docker_sandbox(tmp_path: Path) -> None:
     """The docker sandbox has no daemon inside: asked for, it is refused before anything runs
     (whatever the daemon's state); under auto the build runs locally, and the CLI says why."""
@@ -145,6 +128,20 @@ def test_a_build_that_runs_docker_is_not_sent_to_the_docker_sandbox(tmp_path: Pa
     assert proc.returncode == 1
     assert "the build step runs docker" in contract(proc)["reason"] and "--sandbox local" in proc.stderr
     assert runtime.resolve_sandbox(SandboxKind.AUTO, cmd) == (SandboxKind.LOCAL, "the build step runs docker, which the docker sandbox cannot")
+    assert git(repo, "status", "--porcelain") == "" and git(repo, "branch", "--list", "greenline/*") == ""
+
+
+def test_a_build_script_that_runs_docker_is_not_sent_to_the_docker_sandbox(tmp_path: Path) -> None:
+    """The same, with docker inside a script of the repository that the step runs, from a
+    subfolder of it: the CLI reads the script where the build will run it."""
+    repo = example_repo("dockerfile-moved-file", tmp_path)
+    (repo / "ci").mkdir()
+    (repo / "ci" / "image.sh").write_text("#!/bin/sh\nset -e\n" + EXAMPLE_COMMANDS["dockerfile-moved-file"].replace(" && ", "\n") + "\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "the build's script")
+    proc = run(["repair", str(repo / "ci"), "--cmd", "sh image.sh", "--sandbox", "docker", "--json"], cli_env(tmp_path), timeout=60)
+    assert proc.returncode == 1
+    assert "the build step runs docker" in contract(proc)["reason"] and "--sandbox local" in proc.stderr
     assert git(repo, "status", "--porcelain") == "" and git(repo, "branch", "--list", "greenline/*") == ""
 
 
