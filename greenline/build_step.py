@@ -22,21 +22,37 @@ _MAKE_VARIABLE = re.compile(r"\$[({]MAKE[)}]")
 
 
 def runs_docker(cmd: str, workdir: Path | None = None) -> bool:
-    """Whether the build step runs the docker CLI (``docker build``, ``docker compose``,
-    ``docker-compose``) as a command of its own, past ``VAR=x`` and ``sudo``-like prefixes; with
-    ``workdir`` (where the step runs), also inside the repository's scripts it runs
-    (``./ci.sh``, ``bash scripts/build.sh``) and the Makefile targets it makes, with what those
-    depend on. Nothing is run: the files are read, and only inside ``workdir``'s repository."""
-    return any(os.path.basename(argv[0]) in _DOCKER for argv in programs(cmd, workdir))
+    return docker_call(cmd, workdir) is not None
 
 
-def programs(cmd: str, workdir: Path | None = None, *, _depth: int = 0, _seen: set[Path] | None = None) -> Iterator[list[str]]:
-    """Each simple command the step runs (its words from the program on), those of the scripts
-    and Makefile targets it runs inside ``workdir`` too."""
+def docker_call(cmd: str, workdir: Path | None = None) -> str | None:
+    """Where the build step runs the docker CLI (``docker build``, ``docker compose``,
+    ``docker-compose``), if it does: as a command of its own, past ``VAR=x`` and ``sudo``-like
+    prefixes; with ``workdir`` (where the step runs), also inside the repository's scripts it
+    runs (``./ci.sh``, ``bash scripts/build.sh``) and the Makefile targets it makes, with what
+    those depend on. Nothing is run: the files are read, and only inside ``workdir``'s
+    repository. Returns the docker command, and the file it is in when not the step's own."""
+    for argv, source in programs(cmd, workdir):
+        if os.path.basename(argv[0]) in _DOCKER:
+            said = shlex.join(argv[:3]) + (" ..." if len(argv) > 3 else "")
+            if source is None:
+                return said
+            base = workdir.resolve() if workdir is not None else None
+            where = source.relative_to(base) if base is not None and source.is_relative_to(base) else source
+            return f"{said} (in {where})"
+    return None
+
+
+def programs(
+    cmd: str, workdir: Path | None = None, *, source: Path | None = None, _depth: int = 0, _seen: set[Path] | None = None
+) -> Iterator[tuple[list[str], Path | None]]:
+    """Each simple command the step runs (its words from the program on) with the file it is
+    written in (``None``: the step itself), those of the scripts and Makefile targets it runs
+    inside ``workdir`` too."""
     seen = set() if _seen is None else _seen
     here = workdir
     for argv in _commands(cmd):
-        yield argv
+        yield argv, source
         if here is None or _depth >= _DEPTH:
             continue
         program, args = argv[0], argv[1:]
@@ -49,7 +65,7 @@ def programs(cmd: str, workdir: Path | None = None, *, _depth: int = 0, _seen: s
             text = _read(script)
             if text is not None:
                 # A script runs where it was called from, wherever the file is.
-                yield from programs(_join_continuations(text), here, _depth=_depth + 1, _seen=seen)
+                yield from programs(_join_continuations(text), here, source=script, _depth=_depth + 1, _seen=seen)
 
 
 def _commands(text: str) -> Iterator[list[str]]:
@@ -112,7 +128,7 @@ def _join_continuations(text: str) -> str:
     return re.sub(r"\\\n", " ", text)
 
 
-def _make(here: Path, args: list[str], depth: int, seen: set[Path]) -> Iterator[list[str]]:
+def _make(here: Path, args: list[str], depth: int, seen: set[Path]) -> Iterator[tuple[list[str], Path | None]]:
     """The commands of the Makefile targets ``make args`` would make (the first target when none
     is named), with their prerequisites'. Variables are not expanded: ``$(DOCKER) build`` is not seen."""
     folder, makefile, goals = here, None, []
@@ -143,7 +159,7 @@ def _make(here: Path, args: list[str], depth: int, seen: set[Path]) -> Iterator[
         wanted.extend(prerequisites)
         for line in recipe:
             line = _MAKE_VARIABLE.sub("make", line.lstrip("@-+ \t"))  # "$(MAKE) -C sub": a recursive make
-            yield from programs(line, folder, _depth=depth + 1, _seen=seen)
+            yield from programs(line, folder, source=path, _depth=depth + 1, _seen=seen)
 
 
 def _rules(text: str) -> dict[str, tuple[list[str], list[str]]]:

@@ -22,7 +22,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities import git
 from activities.sandbox.docker import remove_workflow_containers
-from greenline.build_step import runs_docker
+from greenline.build_step import docker_call
 from greenline.client import connect
 from greenline.devserver import DevServer
 from greenline.errors import BadInput, GreenlineError, SandboxUnavailable, ServerUnavailable
@@ -63,13 +63,13 @@ def resolve_sandbox(kind: SandboxKind, cmd: str, workdir: Path | None = None, se
     settings = settings or Settings()
     if kind == SandboxKind.LOCAL:
         return kind, None
-    if runs_docker(cmd, workdir):
+    if (call := docker_call(cmd, workdir)) is not None:
         if kind == SandboxKind.DOCKER:
             raise SandboxUnavailable(
-                "--sandbox docker: the build step runs docker, which the docker sandbox cannot (no daemon inside it, and "
-                "lending it the host's daemon would hand the build the host); use --sandbox local or auto"
+                f"--sandbox docker: the build step runs docker ({call}), which the docker sandbox cannot (no daemon inside it, "
+                "and lending it the host's daemon would hand the build the host); use --sandbox local or auto"
             )
-        return SandboxKind.LOCAL, "the build step runs docker, which the docker sandbox cannot"
+        return SandboxKind.LOCAL, f"the build step runs docker ({call}), which the docker sandbox cannot"
     problem = _docker_problem(settings.sandbox_image)
     if kind == SandboxKind.DOCKER and problem:
         raise SandboxUnavailable(f"--sandbox docker: {problem}")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from greenline.build_step import programs, runs_docker
+from greenline.build_step import docker_call, programs, runs_docker
 
 
 @pytest.mark.parametrize(
@@ -83,7 +83,15 @@ def test_scripts_outside_the_repository_are_not_read(repo: Path, tmp_path: Path)
     assert runs_docker(f"bash {outside}", tmp_path) is True  # run from there, it is that folder's own
 
 
-def test_the_commands_of_a_step_are_listed_from_their_program_on(repo: Path) -> None:
+def test_the_commands_of_a_step_are_listed_from_their_program_on_with_their_file(repo: Path) -> None:
+    lint = (repo / "scripts" / "lint.sh").resolve()
     assert list(programs("FOO=1 sudo -E timeout 5m ./scripts/lint.sh && echo ok", repo)) == [
-        ["./scripts/lint.sh"], ["ruff", "check", "."], ["echo", "ok"],
+        (["./scripts/lint.sh"], None), (["ruff", "check", "."], lint), (["echo", "ok"], None),
     ]
+
+
+def test_the_user_is_told_where_the_step_runs_docker(repo: Path) -> None:
+    assert docker_call("pytest && docker compose run --rm tests", repo) == "docker compose run ..."
+    assert docker_call("scripts/ci.sh", repo) == "docker build -t ... (in scripts/image.sh)"
+    assert docker_call("make image", repo) == "docker push app (in docker/Makefile)"
+    assert docker_call("make test", repo) is None
