@@ -9,8 +9,9 @@ import shlex
 from collections.abc import Iterator
 from pathlib import Path
 
-# Words that may stand before the program a shell command runs.
+# Words that may stand before the program a shell command runs: wrappers and the shell's keywords.
 _PREFIXES = {"sudo", "env", "time", "exec", "nohup", "command", "nice", "timeout", "xargs"}
+_PREFIXES |= {"if", "then", "else", "elif", "while", "until", "do", "!", "{"}
 _DURATION = re.compile(r"\d+(?:\.\d+)?[smhd]?")  # timeout 60s docker ...
 _SHELLS = {"bash", "sh", "dash", "zsh", "ksh", "source", "."}
 _MAKEFILES = ("GNUmakefile", "makefile", "Makefile")

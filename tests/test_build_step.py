@@ -23,6 +23,9 @@ from greenline.build_step import docker_call, programs, runs_docker
         ("python build_docker_image.py", False),
         ("echo 'unbalanced", False),
         ("pytest # then docker build .", False),  # a comment
+        ("if [ -n \"$PUSH\" ]; then docker push app; fi", True),
+        ("for tag in a b; do docker tag app app:$tag; done", True),
+        ("if ! docker info; then exit 1; fi", True),
     ],
 )
 def test_which_build_steps_run_docker(cmd: str, runs: bool) -> None:
