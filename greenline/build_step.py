@@ -45,19 +45,23 @@ def docker_call(cmd: str, workdir: Path | None = None) -> str | None:
 
 
 def programs(
-    cmd: str, workdir: Path | None = None, *, source: Path | None = None, _depth: int = 0, _seen: set[Path] | None = None
+    cmd: str, workdir: Path | None = None, *, source: Path | None = None, _depth: int = 0, _seen: set[object] | None = None
 ) -> Iterator[tuple[list[str], Path | None]]:
     """Each simple command the step runs (its words from the program on) with the file it is
-    written in (``None``: the step itself), those of the scripts and Makefile targets it runs
-    inside ``workdir`` too."""
-    seen = set() if _seen is None else _seen
+    written in (``None``: the step itself), those of ``sh -c "..."``, and those of the scripts and
+    Makefile targets it runs inside ``workdir`` too. Each script and target is read once."""
+    seen: set[object] = set() if _seen is None else _seen
     here = workdir
     for argv in _commands(cmd):
         yield argv, source
-        if here is None or _depth >= _DEPTH:
+        if _depth >= _DEPTH:
             continue
         program, args = argv[0], argv[1:]
-        if program == "cd" and args:
+        if program in _SHELLS and (inline := _inline(args)) is not None:
+            yield from programs(inline, here, source=source, _depth=_depth + 1, _seen=seen)
+        elif here is None:
+            continue
+        elif program == "cd" and args:
             here = here / args[0] if not args[0].startswith(("-", "~", "$")) else None
         elif program == "make":
             yield from _make(here, args, _depth, seen)
@@ -92,12 +96,22 @@ def _commands(text: str) -> Iterator[list[str]]:
                 argv = [token]
 
 
+def _inline(args: list[str]) -> str | None:
+    """The commands a shell is given to run with ``-c`` (``bash -ec "..."``), if it is."""
+    for k, arg in enumerate(args):
+        if not arg.startswith("-") or arg.startswith("--"):
+            return None
+        if "c" in arg:
+            return args[k + 1] if k + 1 < len(args) else None
+    return None
+
+
 def _script(here: Path, program: str, args: list[str]) -> Path | None:
     """The repository file a command runs as a script, if it does: ``./ci.sh``, ``scripts/x``,
     ``bash ci.sh``, ``source env.sh``."""
     if program in _SHELLS:
         name = next((arg for arg in args if not arg.startswith("-")), None)
-        if name is None or "-c" in args:
+        if name is None:
             return None
     elif "/" in program:
         name = program
@@ -129,7 +143,7 @@ def _join_continuations(text: str) -> str:
     return re.sub(r"\\\n", " ", text)
 
 
-def _make(here: Path, args: list[str], depth: int, seen: set[Path]) -> Iterator[tuple[list[str], Path | None]]:
+def _make(here: Path, args: list[str], depth: int, seen: set[object]) -> Iterator[tuple[list[str], Path | None]]:
     """The commands of the Makefile targets ``make args`` would make (the first target when none
     is named), with their prerequisites'. Variables are not expanded: ``$(DOCKER) build`` is not seen."""
     folder, makefile, goals = here, None, []
@@ -142,20 +156,16 @@ def _make(here: Path, args: list[str], depth: int, seen: set[Path]) -> Iterator[
         elif not word.startswith("-") and "=" not in word:
             goals.append(word)
     path = _inside(folder, makefile) if makefile else next((p for name in _MAKEFILES if (p := _inside(folder, name))), None)
-    if path is None or path in seen:
-        return
-    seen.add(path)
-    text = _read(path)
-    if text is None:
+    text = _read(path) if path is not None else None
+    if path is None or text is None:
         return
     rules = _rules(_join_continuations(text))
-    wanted = goals or list(rules)[:1]
-    done: set[str] = set()
+    wanted = goals or [target for target in rules if "%" not in target][:1]  # the default goal: the first, not a pattern
     while wanted:
         target = wanted.pop()
-        if target in done or target not in rules:
+        if (path, target) in seen or target not in rules:
             continue
-        done.add(target)
+        seen.add((path, target))
         prerequisites, recipe = rules[target]
         wanted.extend(prerequisites)
         for line in recipe:

@@ -72,6 +72,10 @@ def repo(tmp_path: Path) -> Path:
         ("make -C docker", True),
         ("cd scripts && ./lint.sh", False),
         ("cd docker && make push", True),
+        ("make test && make image", True),  # the same Makefile made twice, for other targets
+        ("bash -ec 'make lint && docker compose up -d'", True),
+        ("sh -c \"./scripts/image.sh\"", True),
+        ("sh -c 'make test'", False),
     ],
 )
 def test_a_build_step_runs_docker_through_the_scripts_and_make_targets_of_its_repository(repo: Path, cmd: str, runs: bool) -> None:
