@@ -35,12 +35,12 @@ def docker_call(cmd: str, workdir: Path | None = None) -> str | None:
     repository. Returns the docker command, and the file it is in when not the step's own."""
     for argv, source in programs(cmd, workdir):
         if os.path.basename(argv[0]) in _DOCKER:
-            said = shlex.join(argv[:3]) + (" ..." if len(argv) > 3 else "")
+            said = "`" + shlex.join(argv[:3]) + (" ...`" if len(argv) > 3 else "`")
             if source is None:
                 return said
             base = workdir.resolve() if workdir is not None else None
             where = source.relative_to(base) if base is not None and source.is_relative_to(base) else source
-            return f"{said} (in {where})"
+            return f"{said} in {where}"
     return None
 
 

@@ -98,7 +98,7 @@ def test_the_commands_of_a_step_are_listed_from_their_program_on_with_their_file
 
 
 def test_the_user_is_told_where_the_step_runs_docker(repo: Path) -> None:
-    assert docker_call("pytest && docker compose run --rm tests", repo) == "docker compose run ..."
-    assert docker_call("scripts/ci.sh", repo) == "docker build -t ... (in scripts/image.sh)"
-    assert docker_call("make image", repo) == "docker push app (in docker/Makefile)"
+    assert docker_call("pytest && docker compose run --rm tests", repo) == "`docker compose run ...`"
+    assert docker_call("scripts/ci.sh", repo) == "`docker build -t ...` in scripts/image.sh"
+    assert docker_call("make image", repo) == "`docker push app` in docker/Makefile"
     assert docker_call("make test", repo) is None

@@ -128,7 +128,7 @@ def test_a_build_that_runs_docker_is_not_sent_to_the_docker_sandbox(tmp_path: Pa
     assert proc.returncode == 1
     assert "the build step runs docker" in contract(proc)["reason"] and "--sandbox local" in proc.stderr
     assert runtime.resolve_sandbox(SandboxKind.AUTO, cmd) == (
-        SandboxKind.LOCAL, "the build step runs docker (docker build -q ...), which the docker sandbox cannot"
+        SandboxKind.LOCAL, "the build step runs docker (`docker build -q ...`), which the docker sandbox cannot"
     )
     assert git(repo, "status", "--porcelain") == "" and git(repo, "branch", "--list", "greenline/*") == ""
 
@@ -143,7 +143,7 @@ def test_a_build_script_that_runs_docker_is_not_sent_to_the_docker_sandbox(tmp_p
     git(repo, "commit", "-q", "-m", "the build's script")
     proc = run(["repair", str(repo / "ci"), "--cmd", "sh image.sh", "--sandbox", "docker", "--json"], cli_env(tmp_path), timeout=60)
     assert proc.returncode == 1
-    assert "the build step runs docker (docker build -q ... (in image.sh))" in contract(proc)["reason"] and "--sandbox local" in proc.stderr
+    assert "the build step runs docker (`docker build -q ...` in image.sh)" in contract(proc)["reason"] and "--sandbox local" in proc.stderr
     assert git(repo, "status", "--porcelain") == "" and git(repo, "branch", "--list", "greenline/*") == ""
 
 
