@@ -133,11 +133,11 @@ class Chunk:
         )
 
 
-def recall(chunk: Chunk, excerpt: str | list[str] | set[str], *, strict: bool = False) -> float:
+def recall(chunk: Chunk, excerpt: str | list[str], *, strict: bool = False) -> float:
     """The share of the chunk's lines that appear in the excerpt (whitespace-stripped, duplicates
     counted): as a line of it; or, unless ``strict``, the chunk's first (last) line cut out of a
     log line, when the excerpt keeps that log line."""
-    kept = excerpt if isinstance(excerpt, set) else {line.strip() for line in (excerpt.split("\n") if isinstance(excerpt, str) else excerpt)}
+    kept = {line.strip() for line in (excerpt.split("\n") if isinstance(excerpt, str) else excerpt)}
     last = len(chunk.lines) - 1
     found = 0
     for k, line in enumerate(chunk.lines):
@@ -325,7 +325,7 @@ def main() -> None:
         markdown += "\n**Targets missed** (issue 3, 4 KB, all logs): " + "; ".join(missed) + ".\n"
     elif whole:
         markdown += "\n" + targets_met(summary) + "\n"
-    if args.half is None and args.limit is None and not args.no_write:  # a partial run must not overwrite the results
+    if whole and not args.no_write:  # a partial run must not overwrite the results
         RESULTS.mkdir(exist_ok=True)
         (RESULTS / "logchunks.json").write_text(json.dumps(
             {"budgets": BUDGETS, "good_threshold": GOOD, "summary": summary, "timing": timing, "synthetic": big, "per_log": per_log},

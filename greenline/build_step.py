@@ -22,10 +22,6 @@ _DOCKER = {"docker", "docker-compose"}
 _MAKE_VARIABLE = re.compile(r"\$[({]MAKE[)}]")
 
 
-def runs_docker(cmd: str, workdir: Path | None = None) -> bool:
-    return docker_call(cmd, workdir) is not None
-
-
 def docker_call(cmd: str, workdir: Path | None = None) -> str | None:
     """Where the build step runs the docker CLI (``docker build``, ``docker compose``,
     ``docker-compose``), if it does: as a command of its own, past ``VAR=x`` and ``sudo``-like
